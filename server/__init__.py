@@ -1,0 +1,77 @@
+"""Red Station (红色驿站): the Flask application factory."""
+import os
+from pathlib import Path
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from server.config import config_from_environment, CONFIGS
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config=None):
+    """Build the app. ``config`` is a config class, its name, or None for the environment's."""
+    if config is None:
+        config = config_from_environment()
+    elif isinstance(config, str):
+        config = CONFIGS[config]
+    config_object = config()
+    config_object.check()
+
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.from_object(config_object)
+    app.config.setdefault("MIGRATIONS_DIR", MIGRATIONS_DIR)
+    app.json.ensure_ascii = False
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from server import cli, errors, models  # noqa: F401  (models registers the tables)
+    from server.extensions import api, db, limiter, migrate
+    from server.wechat import client as wechat_client
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
+    limiter.init_app(app)
+    api.init_app(app, spec_kwargs={"servers": [{"url": app.config["PUBLIC_BASE_URL"]}]})
+    _document_common_components(api)
+    wechat_client.init_app(app)
+    errors.register_error_handlers(app)
+    cli.init_app(app)
+    app.before_request(_refuse_non_json_bodies)
+
+    from server.admin.routes import bp as admin_bp
+    from server.auth.routes import bp as auth_bp
+
+    for blueprint in (auth_bp, admin_bp):
+        api.register_blueprint(blueprint)
+    return app
+
+
+def _document_common_components(api):
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+
+
+def _refuse_non_json_bodies():
+    """API.md: a request body that is not JSON is a 400 in the error shape."""
+    if not request.path.startswith("/api/") or request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    if not request.get_data(cache=True):
+        return None
+    if request.get_json(silent=True, force=True) is None:
+        from server.errors import error_response
+        from server.messages import INVALID_JSON
+
+        return error_response(400, "invalid_json", INVALID_JSON)
+    return None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: WAL for concurrent readers, enforced foreign keys, wait instead of failing on locks."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

@@ -1,0 +1,1 @@
+"""Administration of units, members, windows and posts, behind the unit wall."""

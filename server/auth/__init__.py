@@ -1,0 +1,1 @@
+"""Logins (WeChat and admin), bearer tokens, the caller's identity, member binding."""

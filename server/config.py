@@ -1,0 +1,118 @@
+"""Configuration classes: every setting is read from the environment here, nowhere else."""
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def database_url(raw):
+    """Return a SQLAlchemy URL for ``raw``, choosing the psycopg 3 driver for PostgreSQL."""
+    if not raw:
+        return f"sqlite:///{INSTANCE_DIR / 'red_station.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+class Config:
+    """Settings shared by every environment; local, safe defaults for development.
+
+    Values from the environment are read when the config is instantiated (in create_app),
+    so each app sees the environment of its own start.
+    """
+
+    ENV_NAME = "development"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WECHAT_TOKEN_TTL_SECONDS = 7 * 24 * 3600
+    ADMIN_TOKEN_TTL_SECONDS = 12 * 3600
+    BIND_CODE_TTL_HOURS = 72
+    ADMIN_LOCKOUT_FAILURES = 5
+    ADMIN_LOCKOUT_MINUTES = 15
+    PASSWORD_HASH_METHOD = "scrypt"
+    RATELIMIT_HEADERS_ENABLED = True
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    API_TITLE = "Red Station 红色驿站 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    def __init__(self):
+        env = os.environ.get
+        self.SECRET_KEY = env("SECRET_KEY") or DEV_SECRET_KEY
+        self.SQLALCHEMY_DATABASE_URI = database_url(env("DATABASE_URL"))
+        self.REDIS_URL = env("REDIS_URL")
+        self.PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
+        self.WECHAT_APPID = env("WECHAT_APPID")
+        self.WECHAT_SECRET = env("WECHAT_SECRET")
+        self.WECHAT_API_BASE = env("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
+        self.WECHAT_TIMEOUT_SECONDS = float(env("WECHAT_TIMEOUT_SECONDS", "5"))
+        self.TZ_NAME = env("TZ_NAME", "Asia/Shanghai")
+        # ★1–★5 at these approved hours; Beijing's rule would be "100,200,500,800,1000".
+        self.STAR_THRESHOLDS_HOURS = tuple(int(h) for h in env("STAR_THRESHOLDS_HOURS", "100,300,600,1000,1500").split(","))
+        # Flask-Limiter keeps its counters in Redis when there is one, so all workers share them.
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
+        self.BIND_RATE_LIMIT = env("BIND_RATE_LIMIT", "5 per minute;20 per hour")
+
+    def check(self):
+        """Refuse to run with settings that are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite under instance/, WeChat stand-in when no appid is set."""
+
+
+class TestConfig(Config):
+    """The test suite: a fresh database per test, PostgreSQL when TEST_DATABASE_URL names one."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    # Hashing stays real but cheap, so hundreds of test logins take seconds.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+    def __init__(self):
+        super().__init__()
+        self.SECRET_KEY = "test-secret-key"
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+        self.PUBLIC_BASE_URL = "https://rs.example.cn"
+        self.WECHAT_APPID = None
+        self.WECHAT_SECRET = None
+        self.WECHAT_API_BASE = "http://127.0.0.1:9"
+        self.WECHAT_TIMEOUT_SECONDS = 1.0
+        self.RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without its secrets."""
+
+    ENV_NAME = "production"
+    REQUIRED = ("SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")
+
+    def check(self):
+        """Raise with the names of every missing secret."""
+        missing = [name for name in self.REQUIRED if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration refuses to start: set the environment variable(s) "
+                + ", ".join(missing)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment():
+    """Pick the config class named by RED_STATION_CONFIG or FLASK_ENV (development by default)."""
+    name = os.environ.get("RED_STATION_CONFIG") or os.environ.get("FLASK_ENV") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown configuration {name!r}; use one of {', '.join(CONFIGS)}")

@@ -1,0 +1,124 @@
+"""One error shape for the whole app: {"error": {"code", "message", "fields"}}.
+
+Every exception that leaves a view comes through here, whether raised by a service
+(ApiError), by webargs validation, by Werkzeug routing or by the database.
+"""
+import logging
+
+from flask import jsonify, request
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from server import messages
+from server.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error a user can act on: status, stable code, Chinese message, field problems."""
+
+    def __init__(self, status, code, message, fields=None, extra=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.extra = extra or {}
+
+
+def field_error(field, message, code="validation_error", status=422):
+    """An ApiError about one request field."""
+    return ApiError(status, code, messages.HTTP_ERRORS[422][1], fields={field: [message]})
+
+
+def error_response(status, code, message, fields=None, extra=None, headers=None):
+    """Build the contract's error JSON response."""
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    body.update(extra or {})
+    response = jsonify({"error": body})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _webargs_fields(data):
+    """Flatten webargs' {location: {field: [msgs]}} into {field: [msgs]}."""
+    fields = {}
+    for location_messages in (data.get("messages") or {}).values():
+        if isinstance(location_messages, dict):
+            fields.update(location_messages)
+        else:
+            fields["_body"] = location_messages
+    return fields
+
+
+def handle_http_exception(error):
+    """Turn any Werkzeug HTTPException (abort, routing, webargs) into the error shape."""
+    status = error.code or 500
+    code, message = messages.HTTP_ERRORS.get(status, ("error", error.description or "请求失败"))
+    data = getattr(error, "data", None) or {}
+    fields = _webargs_fields(data) if data.get("messages") else None
+    if status == 400 and fields is not None:
+        # webargs' only 400 is a body that does not parse as JSON.
+        code, message, fields = "invalid_json", messages.INVALID_JSON, None
+    if status == 429:
+        code = "rate_limited"
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 429:
+        headers.update(dict(error.get_headers() or []))
+        headers.pop("Content-Type", None)
+    return error_response(status, code, message, fields, headers=headers)
+
+
+def handle_api_error(error):
+    """Answer an ApiError raised by a service or view."""
+    db.session.rollback()
+    return error_response(error.status, error.code, error.message, error.fields, error.extra)
+
+
+def handle_integrity_error(error):
+    """A unique or foreign-key constraint refused the write: 409, nothing half-written."""
+    db.session.rollback()
+    log.info("integrity error on %s %s: %s", request.method, request.path, error.orig)
+    return error_response(409, "conflict", messages.INTEGRITY_CONFLICT)
+
+
+def handle_database_unavailable(error):
+    """The database cannot be reached: 503, so clients retry instead of giving up."""
+    db.session.rollback()
+    log.error("database unavailable on %s %s: %s", request.method, request.path, error)
+    return error_response(503, "database_unavailable", messages.DATABASE_UNAVAILABLE)
+
+
+def handle_unexpected(error):
+    """A bug: log it in full and answer 500 in the contract's shape."""
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    code, message = messages.HTTP_ERRORS[500]
+    return error_response(500, code, message)
+
+
+def is_disconnect(error):
+    """True when a DBAPI error means the database went away rather than a bad statement."""
+    return isinstance(error, OperationalError) or bool(getattr(error, "connection_invalidated", False))
+
+
+def handle_dbapi_error(error):
+    """Route a DBAPI error: lost connection → 503, anything else is a bug → 500."""
+    if is_disconnect(error):
+        return handle_database_unavailable(error)
+    return handle_unexpected(error)
+
+
+def register_error_handlers(app):
+    """Install the handlers on the app (HTTPException is routed by server.api.Api)."""
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DBAPIError, handle_dbapi_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,1 @@
+"""Volunteer shifts and hours (志愿服务常态化)."""
