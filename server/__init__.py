@@ -42,9 +42,13 @@ def create_app(config=None):
 
     from server.admin.routes import bp as admin_bp
     from server.auth.routes import bp as auth_bp
+    from server.qr.routes import bp as qr_bp
+    from server.scan.routes import bp as scan_bp
+    from server.scan.routes import pages as h5_pages
 
-    for blueprint in (auth_bp, admin_bp):
+    for blueprint in (auth_bp, admin_bp, qr_bp, scan_bp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(h5_pages)
     return app
 
 

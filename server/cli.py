@@ -1,4 +1,7 @@
 """The `flask --app wsgi …` commands of API.md: init-db, seed-demo, create-admin."""
+import os
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask_migrate import upgrade
@@ -48,7 +51,35 @@ def create_admin_command(username, password, role, unit_id):
     click.echo(f"Admin {admin.username} (id {admin.id}, {role}) created.")
 
 
+@click.group("qr")
+def qr_group():
+    """QR codes and printable signs."""
+
+
+@qr_group.command("export")
+@click.option("--unit", "unit_id", type=int, required=True, help="The unit whose signs to export.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="ZIP file to write (default signs-unit-ID.zip).")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), help="A4 sheet PDF (default: beside the ZIP).")
+@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True, help="Render processes.")
+def qr_export_command(unit_id, out_path, pdf_path, workers):
+    """Write every current sign of a unit into one ZIP, and an A4 PDF sheet for printing."""
+    from server.qr.export import export_unit, unit_sign_jobs
+
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise click.ClickException(f"No unit with id {unit_id}.")
+    total = len(unit_sign_jobs(unit_id))
+    if not total:
+        raise click.ClickException(f"Unit {unit_id} ({unit.name}) has no current codes.")
+    out_path = out_path or f"signs-unit-{unit_id}.zip"
+    pdf_path = pdf_path or str(Path(out_path).with_suffix(".pdf"))
+    with click.progressbar(length=total, label=f"Rendering {total} signs of {unit.name}") as bar:
+        pdf = export_unit(unit_id, zip_out=out_path, workers=workers, progress=lambda done, _total: bar.update(1))
+    Path(pdf_path).write_bytes(pdf)
+    click.echo(f"Wrote {out_path} ({total} signs) and {pdf_path}.")
+
+
 def init_app(app):
     """Register the commands."""
-    for command in (init_db_command, seed_demo_command, create_admin_command):
+    for command in (init_db_command, seed_demo_command, create_admin_command, qr_group):
         app.cli.add_command(command)

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+QR_ASSETS_DIR = Path(__file__).resolve().parent.parent / "qr_assets"
 DEV_SECRET_KEY = "dev-only-not-secret"
 
 
@@ -51,6 +52,7 @@ class Config:
         self.WECHAT_API_BASE = env("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
         self.WECHAT_TIMEOUT_SECONDS = float(env("WECHAT_TIMEOUT_SECONDS", "5"))
         self.TZ_NAME = env("TZ_NAME", "Asia/Shanghai")
+        self.QR_OUTPUT_DIR = env("QR_OUTPUT_DIR", str(QR_ASSETS_DIR / "generated"))
         # ★1–★5 at these approved hours; Beijing's rule would be "100,200,500,800,1000".
         self.STAR_THRESHOLDS_HOURS = tuple(int(h) for h in env("STAR_THRESHOLDS_HOURS", "100,300,600,1000,1500").split(","))
         # Flask-Limiter keeps its counters in Redis when there is one, so all workers share them.

@@ -84,3 +84,63 @@ VALIDATION = {
     "regexp": "格式不正确",
     "phone": "手机号应为 11 位数字",
 }
+
+# Printed signs (server/qr/signs.py)
+SIGN = {
+    "brand": "红色驿站",
+    "badge_party": "共产党员",
+    "badge_volunteer": "志愿者",
+    "badge_header_party": "党员先锋岗",
+    "badge_header_volunteer": "志愿服务岗",
+    "window_header": "服务窗口 · 亮承诺 亮职责",
+    "post_header": "志愿服务岗",
+    "commitment_label": "我的承诺：",
+    "commitments_label": "服务承诺：",
+    "service_label": "服务内容：",
+    "cta_badge": "扫码查看身份 · 评价服务",
+    "cta_window": "扫一扫 · 评价窗口服务",
+    "cta_post": "志愿者扫码签到",
+    "time_limits_label": "办理时限：",
+}
+
+# QR codes and the scan
+QR_TARGET_NOT_FOUND = "找不到要生成二维码的对象"
+QR_LAYOUT_NOT_FOR_KIND = "该版式不适用于此类二维码"
+CODE_UNKNOWN = "二维码无效，请确认后重新扫描"
+CODE_REVOKED = "该二维码已停用，请扫描现场张贴的最新二维码"
+LIVE_CODE_EXPIRED = "动态签到码已过期，请扫描屏幕上最新的二维码"
+FONT_MISSING = "服务器缺少中文字体，暂时无法生成桌牌，请联系管理员"
+UNIT_HAS_NO_CODES = "该单位还没有在用的二维码"
+
+# H5 pages (server/templates/h5): what a citizen or member reads after scanning with any camera.
+H5 = {
+    "site": "红色驿站",
+    "party_member": "共产党员",
+    "volunteer": "志愿者",
+    "on_duty": "在岗服务中",
+    "off_duty": "当前不在岗",
+    "post_title": "岗位",
+    "unit": "所属单位",
+    "badge_no": "工号",
+    "commitment": "我的承诺",
+    "duties": "岗位职责",
+    "commitments": "服务承诺",
+    "time_limits": "办理时限",
+    "service": "服务内容",
+    "location": "岗位位置",
+    "radius": "签到范围：岗位周边 {radius} 米内",
+    "check_in_title": "志愿者签到",
+    "check_in_help": "党员/志愿者请用微信扫描此码，在“红色驿站”小程序中签到、签退；签到时需要在岗位范围内。",
+    "public_help": "此处为志愿服务岗，如需帮助，请直接向身穿红马甲的志愿者咨询。",
+    "rate_soon": "请对本次服务作出评价",
+    "not_found_title": "二维码无效",
+    "not_found_body": "没有找到这个二维码，请确认扫描的是现场张贴的二维码。",
+    "revoked_title": "二维码已停用",
+    "revoked_body": "这个二维码已经停用，请扫描现场张贴的最新二维码。",
+    "expired_title": "签到码已过期",
+    "expired_body": "动态签到码每分钟更新，请扫描屏幕上最新的二维码。",
+    "display_title": "扫码签到",
+    "display_help": "志愿者请用微信扫描屏幕上的二维码签到（二维码每 30 秒更新）",
+    "display_expires": "本码有效至",
+    "footer": "交通运输“红色驿站” · 亮身份 亮承诺 亮职责",
+}

@@ -92,9 +92,12 @@ class Text(fields.String):
         return text
 
 
-def Id(**kwargs):
-    """A database id given in a request: a strict positive integer within int32."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(strict=True, **kwargs):
+    """A database id given in a request: a strict positive integer within int32.
+
+    Query strings carry only text, so their schemas take ``Id(strict=False)`` ("?unit_id=3").
+    """
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def OneOf(choices, **kwargs):

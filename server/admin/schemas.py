@@ -28,7 +28,7 @@ class PatchMixin:
 class ListArgsSchema(PageArgsSchema):
     """Filters every admin collection takes."""
 
-    unit_id = Id()
+    unit_id = Id(strict=False)
     q = Text(max_length=50, metadata={"description": "名称包含"})
 
 

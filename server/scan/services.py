@@ -1,0 +1,75 @@
+"""Resolving a scanned token into its public profile. Nothing private leaves here: no phone."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from server import messages
+from server.errors import ApiError
+from server.extensions import db
+from server.models import QrCode, Shift, Unit
+from server.qr import live
+
+MAX_TOKEN_LENGTH = 80
+
+
+@dataclass
+class Scan:
+    """A resolved token: the kind, the target object, and the code (None for a live code)."""
+
+    kind: str
+    target: object
+    code: QrCode | None = None
+
+    @property
+    def is_live(self):
+        return self.code is None
+
+
+def resolve(token):
+    """The Scan for a printed token or a post's live code; 404 unknown, 410 revoked or expired."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
+    if live.is_live_code(token):
+        return Scan("post", live.read_live_code(token))
+    code = db.session.scalar(select(QrCode).where(QrCode.token == token))
+    if code is None:
+        raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
+    if code.revoked_at is not None:
+        raise ApiError(410, "code_revoked", messages.CODE_REVOKED)
+    return Scan(code.kind, code.target, code)
+
+
+def on_duty(member):
+    """A member is on duty while they have an open shift."""
+    return db.session.scalar(select(Shift.id).where(Shift.member_id == member.id, Shift.status == "open")) is not None
+
+
+def public_profile(scan):
+    """The public profile of API.md's scan answer for a badge, window or post."""
+    target = scan.target
+    unit = db.session.get(Unit, target.unit_id)
+    unit_ref = {"id": unit.id, "name": unit.name}
+    if scan.kind == "badge":
+        return {
+            "id": target.id, "name": target.name, "photo_url": target.photo_url, "post_title": target.post_title,
+            "unit": unit_ref, "is_party_member": target.is_party_member, "commitment": target.commitment,
+            "badge_no": target.badge_no, "on_duty": on_duty(target),
+        }
+    if scan.kind == "window":
+        return {
+            "id": target.id, "name": target.name, "unit": unit_ref, "duties": target.duties or [],
+            "commitments": target.commitments, "time_limits": target.time_limits or [],
+        }
+    return {
+        "id": target.id, "name": target.name, "unit": unit_ref, "service": target.service,
+        "location": {"lat": target.lat, "lng": target.lng}, "radius_m": target.radius_m,
+    }
+
+
+ACTIONS = {"badge": ["rate"], "window": ["rate"], "post": ["check_in"]}
+
+
+def scan_view(token):
+    """API.md's scan answer: {"kind", "target", "actions", "live"}."""
+    scan = resolve(token)
+    return {"kind": scan.kind, "target": public_profile(scan), "actions": ACTIONS[scan.kind], "live": scan.is_live}
