@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -43,10 +43,11 @@ def create_app(config=None):
     from server.admin.routes import bp as admin_bp
     from server.auth.routes import bp as auth_bp
     from server.qr.routes import bp as qr_bp
+    from server.ratings.routes import bp as ratings_bp
     from server.scan.routes import bp as scan_bp
     from server.scan.routes import pages as h5_pages
 
-    for blueprint in (auth_bp, admin_bp, qr_bp, scan_bp):
+    for blueprint in (auth_bp, admin_bp, qr_bp, scan_bp, ratings_bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(h5_pages)
     return app
@@ -56,13 +57,25 @@ def _document_common_components(api):
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
 
+MAX_JSON_DEPTH = 32
+
+
 def _refuse_non_json_bodies():
-    """API.md: a request body that is not JSON is a 400 in the error shape."""
+    """API.md: a request body that is not JSON is a 400 in the error shape.
+
+    So is JSON nested deeper than any request needs (which could exhaust the parser's
+    recursion) and JSON whose strings hold lone surrogates ("\\ud800": no UTF-8 text, nor the
+    database, can carry them).
+    """
     if not request.path.startswith("/api/") or request.method not in ("POST", "PUT", "PATCH"):
         return None
     if not request.get_data(cache=True):
         return None
-    if request.get_json(silent=True, force=True) is None:
+    try:
+        body = request.get_json(silent=True, force=True)
+    except RecursionError:
+        body = None
+    if body is None or not _plain_json(body):
         from server.errors import error_response
         from server.messages import INVALID_JSON
 
@@ -70,12 +83,50 @@ def _refuse_non_json_bodies():
     return None
 
 
+def _plain_json(value):
+    """True when ``value`` nests at most MAX_JSON_DEPTH deep and all its text is valid Unicode."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return False
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def _is_sqlite(dbapi_connection):
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """SQLite: WAL for concurrent readers, enforced foreign keys, wait instead of failing on locks."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
+        # We emit BEGIN ourselves (below), so the driver must not.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """SQLite: a request that may write takes the write lock when its transaction starts.
+
+    A deferred transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT,
+    no busy wait) when another writer committed in between; BEGIN IMMEDIATE waits its turn
+    instead. Reads (GET) keep plain BEGIN and run concurrently under WAL.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    writing = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

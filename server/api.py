@@ -3,6 +3,7 @@ import functools
 from copy import deepcopy
 
 import flask_smorest
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from server import messages
 from server.schemas import ErrorSchema
@@ -23,12 +24,30 @@ class Api(flask_smorest.Api):
 ERROR_RESPONSE = {"$ref": "#/components/schemas/Error"}
 
 
+class Parser(FlaskParser):
+    """webargs' parser, refusing a body a JSON view cannot read (API.md: 400 body is not JSON).
+
+    webargs reads an empty body sent as JSON, or a body sent as text or a form, as "no
+    arguments": a PATCH then answered 200 having silently changed nothing. A request with
+    neither body nor JSON content type still reads as no arguments (the schema decides).
+    """
+
+    def load_json(self, req, schema):
+        if bool(req.get_data(cache=True)) != is_json_request(req):
+            from server.errors import ApiError
+
+            raise ApiError(400, "invalid_json", messages.INVALID_JSON)
+        return super().load_json(req, schema)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A Blueprint whose views declare who may call them with ``@bp.login_required(...)``.
 
     The decorator checks the bearer token and the role, and documents the 401/403 answers in
     the OpenAPI document, so no view repeats either.
     """
+
+    ARGUMENTS_PARSER = Parser()
 
     def login_required(self, *roles):
         """Require a valid token whose identity has one of ``roles`` (any identity if none)."""

@@ -64,6 +64,7 @@ def qr_group():
 def qr_export_command(unit_id, out_path, pdf_path, workers):
     """Write every current sign of a unit into one ZIP, and an A4 PDF sheet for printing."""
     from server.qr.export import export_unit, unit_sign_jobs
+    from server.qr.fonts import FontMissingError
 
     unit = db.session.get(Unit, unit_id)
     if unit is None:
@@ -73,8 +74,14 @@ def qr_export_command(unit_id, out_path, pdf_path, workers):
         raise click.ClickException(f"Unit {unit_id} ({unit.name}) has no current codes.")
     out_path = out_path or f"signs-unit-{unit_id}.zip"
     pdf_path = pdf_path or str(Path(out_path).with_suffix(".pdf"))
-    with click.progressbar(length=total, label=f"Rendering {total} signs of {unit.name}") as bar:
-        pdf = export_unit(unit_id, zip_out=out_path, workers=workers, progress=lambda done, _total: bar.update(1))
+    for path in (out_path, pdf_path):
+        if not Path(path).resolve().parent.is_dir():
+            raise click.ClickException(f"The folder of {path} does not exist.")
+    try:
+        with click.progressbar(length=total, label=f"Rendering {total} signs of {unit.name}") as bar:
+            pdf = export_unit(unit_id, zip_out=out_path, workers=workers, progress=lambda done, _total: bar.update(1))
+    except FontMissingError as exc:
+        raise click.ClickException(str(exc))
     Path(pdf_path).write_bytes(pdf)
     click.echo(f"Wrote {out_path} ({total} signs) and {pdf_path}.")
 

@@ -1,5 +1,6 @@
 """Configuration classes: every setting is read from the environment here, nowhere else."""
 import os
+import tempfile
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -34,6 +35,7 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
     RATELIMIT_HEADERS_ENABLED = True
     MAX_CONTENT_LENGTH = 1024 * 1024
+    DEVICE_COOKIE = "rs_device"
 
     API_TITLE = "Red Station 红色驿站 API"
     API_VERSION = "v1"
@@ -59,6 +61,13 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
         self.BIND_RATE_LIMIT = env("BIND_RATE_LIMIT", "5 per minute;20 per hour")
+        # Accepted ratings per rater (WeChat user or H5 device) and per client address; every
+        # attempt, refused or not, is also capped per address to stop scripted floods.
+        self.RATING_RATE_LIMIT_RATER = env("RATING_RATE_LIMIT_RATER", "30 per day")
+        self.RATING_RATE_LIMIT_IP = env("RATING_RATE_LIMIT_IP", "60 per hour")
+        self.RATING_ATTEMPT_LIMIT_IP = env("RATING_ATTEMPT_LIMIT_IP", "120 per minute")
+        self.CASE_CONTACT_WORKDAYS = int(env("CASE_CONTACT_WORKDAYS", "1"))
+        self.CASE_RESOLVE_WORKDAYS = int(env("CASE_RESOLVE_WORKDAYS", "15"))
 
     def check(self):
         """Refuse to run with settings that are unsafe for this environment."""
@@ -81,6 +90,8 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key"
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
         self.PUBLIC_BASE_URL = "https://rs.example.cn"
+        # Tests never write rendered signs into the repository.
+        self.QR_OUTPUT_DIR = os.path.join(tempfile.gettempdir(), f"red-station-test-qr-{os.getpid()}")
         self.WECHAT_APPID = None
         self.WECHAT_SECRET = None
         self.WECHAT_API_BASE = "http://127.0.0.1:9"

@@ -144,3 +144,19 @@ H5 = {
     "display_expires": "本码有效至",
     "footer": "交通运输“红色驿站” · 亮身份 亮承诺 亮职责",
 }
+
+# Ratings (群众满意度测评)
+SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+POSITIVE_TAGS = ["热情", "高效", "专业", "一次办结", "耐心细致", "主动服务"]
+# Each negative tag breaks one of the "zeros" (零推诿 / 零差错 / 零投诉 …).
+NEGATIVE_TAGS = ["推诿", "态度差", "办事拖拉", "多头跑", "出错", "投诉"]
+ALREADY_RATED = {"badge": "您今天已评价过这位工作人员", "window": "您今天已评价过该窗口"}
+NOT_RATABLE = "志愿服务岗二维码用于签到，不能评价"
+STAFF_CANNOT_RATE = "工作人员不能评价本单位的服务"
+CONTACT_ONLY_FOR_BAD = "仅在“不满意”或“非常不满意”时可留下联系方式"
+TAG_UNKNOWN = "不支持的评价标签"
+CONTACT_INVALID = "联系方式应为电话号码"
+
+# Notifications to admins
+BAD_RATING_TITLE = "收到差评，请及时处理"
+BAD_RATING_BODY = "{target}收到{score_label}评价，请于{due_contact}前联系群众，{due_resolve}前完成整改答复。"

@@ -77,6 +77,8 @@ class Admin(db.Model):
     role: Mapped[str] = mapped_column(sa.String(16))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
     display_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The admin's own WeChat identity, for alerts by subscribe message (set from the mini-program).
+    wechat_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("wechat_user.id"), unique=True)
     # Raised on password change: every token issued before stops working.
     token_version: Mapped[int] = mapped_column(default=1)
     failed_logins: Mapped[int] = mapped_column(default=0)
@@ -355,6 +357,41 @@ class Shift(db.Model):
             sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"),
         ),
         sa.Index("ix_shift_unit_status_started", "unit_id", "status", "started_at"),
+    )
+
+
+class Notification(db.Model):
+    """An alert for one admin (e.g. a bad rating arrived); unread until they open it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("admin.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case.id"))
+    shift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shift.id"))
+    title: Mapped[str] = mapped_column(sa.String(100))
+    body: Mapped[str] = mapped_column(sa.String(500), default="")
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+    __table_args__ = (sa.Index("ix_notification_admin_unread", "admin_id", "read_at"),)
+
+
+class Subscription(db.Model):
+    """One-time subscribe-message quota a WeChat user granted (wx.requestSubscribeMessage 'accept').
+
+    Each acceptance allows one message of that template; sending spends it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wechat_user_id: Mapped[int] = mapped_column(sa.ForeignKey("wechat_user.id"))
+    template_id: Mapped[str] = mapped_column(sa.String(64))
+    remaining: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.UniqueConstraint("wechat_user_id", "template_id", name="uq_subscription_user_template"),
+        sa.CheckConstraint("remaining >= 0", name="remaining"),
     )
 
 

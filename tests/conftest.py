@@ -1,16 +1,21 @@
 """Fixtures: a fresh database per test (SQLite in memory, or PostgreSQL from TEST_DATABASE_URL),
 clients, and logins as citizen, member, unit admin and bureau admin."""
 import os
+import re
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import text
 
 from server import create_app
 from server.auth import tokens
 from server.auth.services import create_admin, new_bind_code
+from server.config import TestConfig
 from server.extensions import db, limiter
 from server.models import Member, Post, Unit, Window, WechatUser
+from wechat_fake import FakeWechat
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 _schema_ready = False
@@ -33,15 +38,34 @@ def _reset_database():
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@contextmanager
+def running_app(config="test"):
+    """An app from ``config`` (class or name) inside its app context, on a fresh database."""
+    app = create_app(config)
+    # The test client's requests run inside this long-lived app context, so its ``g`` would
+    # carry one request's state (e.g. the caller's identity) into the next. Production has a
+    # fresh ``g`` per request; so do the tests.
+    request_started.connect(_fresh_g, app, weak=False)
+    try:
+        with app.app_context():
+            _reset_database()
+            limiter.reset()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        request_started.disconnect(_fresh_g, app)
+
+
+def _fresh_g(sender, **extra):
+    for name in list(g):
+        g.pop(name)
+
+
 @pytest.fixture
 def app():
-    app = create_app("test")
-    with app.app_context():
-        _reset_database()
-        limiter.reset()
+    with running_app("test") as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -105,3 +129,64 @@ def bind_code(world):
     code = new_bind_code(world.b.member)
     db.session.commit()
     return code.code
+
+
+@pytest.fixture
+def wechat_server():
+    """A local server speaking WeChat's API (tests/wechat_fake.py), stopped after the test."""
+    with FakeWechat() as server:
+        yield server
+
+
+def wechat_config(server):
+    """A TestConfig class whose WeChat client talks to the fake ``server``."""
+
+    class WechatTestConfig(TestConfig):
+        def __init__(self):
+            super().__init__()
+            self.WECHAT_APPID = server.appid
+            self.WECHAT_SECRET = server.secret
+            self.WECHAT_API_BASE = server.base_url
+
+    return WechatTestConfig
+
+
+@pytest.fixture
+def wechat_app(wechat_server):
+    """An app whose WeChat logins go over HTTP to ``wechat_server``.
+
+    A test module can make every fixture (client, world, bind_code) use it with
+    ``@pytest.fixture`` ``def app(wechat_app): return wechat_app``.
+    """
+    with running_app(wechat_config(wechat_server)) as app:
+        yield app
+
+
+# --- Shared assertions: the contract's error shape, and "this request wrote nothing". ---
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def assert_error(response, status, *fields):
+    """``response`` is the contract's error answer with ``status``, naming each of ``fields``."""
+    text_body = response.get_data(as_text=True)
+    assert response.status_code == status, (response.status_code, text_body[:500])
+    assert response.is_json, text_body[:300]
+    body = response.get_json()
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    error = body["error"]
+    assert re.fullmatch(r"[a-z][a-z0-9_]*", str(error.get("code"))), error
+    assert isinstance(error.get("message"), str) and CHINESE.search(error["message"]), error
+    assert "Traceback" not in text_body
+    for name in fields:
+        assert name in (error.get("fields") or {}), (name, error)
+    return error
+
+
+def db_snapshot():
+    """Every row of every table, ordered: equal before and after means nothing was written."""
+    db.session.expire_all()
+    return {
+        table.name: [tuple(row) for row in db.session.execute(table.select().order_by(*table.primary_key.columns))]
+        for table in db.metadata.sorted_tables
+    }

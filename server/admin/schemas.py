@@ -7,7 +7,8 @@ from server.models import UNIT_TYPES, mask_phone
 from server.schemas import BaseSchema, Id, LocalDateTime, OneOf, PageArgsSchema, Text
 
 PHOTO_URL = validate.Regexp(r"^(https?://|/)\S*$|^$", error=ZH["invalid_url"])
-PHONE = validate.Regexp(r"^(1\d{10}|0\d{2,3}-?\d{7,8})?$", error=ZH["phone"])
+# ASCII digits only, and \Z: "$" would let "13812345678\n" through.
+PHONE = validate.Regexp(r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})?\Z", error=ZH["phone"])
 
 
 class MaskedPhone(fields.String):
@@ -18,10 +19,14 @@ class MaskedPhone(fields.String):
 
 
 class PatchMixin:
-    """Loads partially: PATCH sends only the fields it changes."""
+    """Loads partially: PATCH sends only the fields it changes.
+
+    Partial by field name, not ``partial=True``: True would reach into nested objects too and
+    let a PATCH store a time limit without its "limit".
+    """
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("partial", True)
+        kwargs.setdefault("partial", tuple(self._declared_fields))
         super().__init__(*args, **kwargs)
 
 

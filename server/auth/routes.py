@@ -31,7 +31,10 @@ def user_view(user):
     member = user.member
     if member is None:
         return {"id": user.id, "member": None}
-    return {"id": user.id, "member": {**schemas.MeMemberSchema().dump(member), **member_totals(member)}}
+    # The response schema dumps the member itself (a pre-dumped dict would lose "phone").
+    for key, value in member_totals(member).items():
+        setattr(member, key, value)
+    return {"id": user.id, "member": member}
 
 
 @bp.route("/auth/wechat", methods=["POST"])

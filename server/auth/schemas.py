@@ -1,5 +1,5 @@
 """Request and response schemas of logins, /me and binding."""
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from server.schemas import BaseSchema, Text
 
@@ -17,7 +17,7 @@ class WechatLoginSchema(BaseSchema):
 
 class AdminLoginSchema(BaseSchema):
     username = Text(max_length=64, min_length=1, required=True)
-    password = fields.String(required=True, validate=lambda s: 0 < len(s) <= 128)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
 
 class MeMemberSchema(BaseSchema):

@@ -1,6 +1,7 @@
 """Batch printing: every current sign of a unit as one ZIP of PNGs and one A4 PDF sheet."""
 import io
 import multiprocessing
+import re
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 
@@ -16,6 +17,11 @@ from server.qr.signs import cached_sign_png, layouts
 KIND_ORDER = {"window": 0, "badge": 1, "post": 2}
 
 
+def file_part(text):
+    """``text`` made safe inside a ZIP member name: no folders ("/", ".."), no characters Windows refuses."""
+    return re.sub(r'[\\/:*?"<>|\s.]+', "_", text).strip("_") or "-"
+
+
 def unit_sign_jobs(unit_id):
     """[(file name, SignContent, layout)] for every current code of a unit: badges get a card and a desk sign."""
     codes = db.session.scalars(
@@ -25,7 +31,7 @@ def unit_sign_jobs(unit_id):
     for code in sorted(codes, key=lambda c: (KIND_ORDER[c.kind], c.id)):
         content = sign_content(code)
         for layout in ("badge", "desk") if code.kind == "badge" else ("desk",):
-            jobs.append((f"{code.kind}-{code.id}-{content.title}-{layout}.png", content, layout))
+            jobs.append((f"{code.kind}-{code.id}-{file_part(content.title)}-{layout}.png", content, layout))
     # Grouped by layout, so the sheet fills each A4 page with one size of sign.
     return sorted(jobs, key=lambda job: job[2])
 

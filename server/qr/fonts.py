@@ -37,7 +37,10 @@ def font_file(weight):
     override = os.environ.get(ENV_OVERRIDE[weight])
     if override:
         if not Path(override).is_file():
-            raise FontMissingError(f"{ENV_OVERRIDE[weight]}={override} does not name a font file.")
+            raise FontMissingError(
+                f"{ENV_OVERRIDE[weight]}={override} does not name a font file. Point it at a CJK font, "
+                "or unset it to use Debian's fonts-noto-cjk (apt-get install fonts-noto-cjk)."
+            )
         return override, 0
     candidates = json.loads(FONTS_CONFIG.read_text(encoding="utf-8"))[weight]
     for candidate in candidates:

@@ -41,15 +41,15 @@ def read_live_code(token, now=None):
         post_id, step, signature = token[len(PREFIX):].split(".")
         post_id, step = int(post_id), int(step)
     except ValueError:
-        raise ApiError(404, "not_found", messages.CODE_UNKNOWN)
+        raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     if not hmac.compare_digest(signature, _signature("live", post_id, step)):
-        raise ApiError(404, "not_found", messages.CODE_UNKNOWN)
+        raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     current = int((now if now is not None else time.time()) // STEP_SECONDS)
     if not current - 1 <= step <= current:
         raise ApiError(410, "code_expired", messages.LIVE_CODE_EXPIRED)
     post = db.session.get(Post, post_id)
     if post is None:
-        raise ApiError(404, "not_found", messages.CODE_UNKNOWN)
+        raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     return post
 
 

@@ -12,7 +12,7 @@ from server.auth.walls import get_walled, writable_unit
 from server.errors import ApiError, field_error
 from server.extensions import db
 from server.models import Member, Post, QrCode, Window
-from server.qr import export, live, schemas, services
+from server.qr import live, schemas, services
 from server.qr.fonts import FontMissingError
 from server.qr.signs import bare_png, layouts
 from server.schemas import page_schema, paginate
@@ -144,6 +144,8 @@ def reissue(data, code_id):
 
 
 def _export(unit_id):
+    from server.qr import export  # fpdf2 loads only when someone exports
+
     unit = writable_unit(unit_id)
     zip_buffer = io.BytesIO()
     pdf = signs_or_503(lambda: export.export_unit(unit.id, zip_out=zip_buffer))

@@ -84,19 +84,38 @@ class SignContent:
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
+def _tokens(text, face, max_width):
+    """TOKEN_RE's tokens, with a word wider than ``max_width`` cut into pieces that fit."""
+    for token in TOKEN_RE.findall(text):
+        if len(token) == 1 or face.getlength(token) <= max_width:
+            yield token
+            continue
+        piece = ""
+        for char in token:
+            if piece and face.getlength(piece + char) > max_width:
+                yield piece
+                piece = ""
+            piece += char
+        yield piece
+
+
 def wrap(text, face, max_width):
     """Split ``text`` into lines no wider than ``max_width``; punctuation never starts a line."""
     lines, line = [], ""
-    for token in TOKEN_RE.findall(text):
+    for token in _tokens(text, face, max_width):
         if token == "\n":
             lines.append(line)
             line = ""
             continue
-        if not line or token in NO_LINE_START or face.getlength(line + token) <= max_width:
+        if not line or face.getlength(line + token) <= max_width:
             line += token
             continue
+        # Closing punctuation never starts a line: the character before it goes down with it.
+        carry = token
+        while len(line) > 1 and carry.lstrip()[:1] in NO_LINE_START:
+            line, carry = line[:-1], line[-1] + carry
         lines.append(line.rstrip())
-        line = token.lstrip()
+        line = carry.lstrip()
     if line:
         lines.append(line)
     return lines
