@@ -42,12 +42,13 @@ def create_app(config=None):
 
     from server.admin.routes import bp as admin_bp
     from server.auth.routes import bp as auth_bp
+    from server.cases.routes import bp as cases_bp
     from server.qr.routes import bp as qr_bp
     from server.ratings.routes import bp as ratings_bp
     from server.scan.routes import bp as scan_bp
     from server.scan.routes import pages as h5_pages
 
-    for blueprint in (auth_bp, admin_bp, qr_bp, scan_bp, ratings_bp):
+    for blueprint in (auth_bp, admin_bp, qr_bp, scan_bp, ratings_bp, cases_bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(h5_pages)
     return app
@@ -124,9 +125,11 @@ def _sqlite_begin(connection):
 
     A deferred transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT,
     no busy wait) when another writer committed in between; BEGIN IMMEDIATE waits its turn
-    instead. Reads (GET) keep plain BEGIN and run concurrently under WAL.
+    instead. Reads (GET) keep plain BEGIN and run concurrently under WAL. Outside a request
+    (commands, scripts) a session that only reads must not block the server's writers, so
+    it stays deferred too.
     """
     if connection.dialect.name != "sqlite":
         return
-    writing = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
+    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

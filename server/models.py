@@ -330,7 +330,12 @@ class Shift(db.Model):
     client_id: Mapped[str | None] = mapped_column(sa.String(64))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Measured minutes (check-in to check-out, or the claimed span); never changed afterwards.
     minutes: Mapped[int | None] = mapped_column()
+    # Minutes that count as hours: set by the latest review (ShiftReview keeps every decision).
+    credited_minutes: Mapped[int | None] = mapped_column()
+    # Why an admin must look: out_of_range_out, open_too_long, offline, claim … (JSON list)
+    review_flags: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     check_in_lat: Mapped[float | None] = mapped_column(sa.Float)
     check_in_lng: Mapped[float | None] = mapped_column(sa.Float)
     check_in_accuracy_m: Mapped[float | None] = mapped_column(sa.Float)
@@ -393,6 +398,41 @@ class Subscription(db.Model):
         sa.UniqueConstraint("wechat_user_id", "template_id", name="uq_subscription_user_template"),
         sa.CheckConstraint("remaining >= 0", name="remaining"),
     )
+
+
+class ShiftReview(db.Model):
+    """One review decision on a shift: append-only, so every correction keeps the original."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(sa.ForeignKey("shift.id"), index=True)
+    decision: Mapped[str] = mapped_column(sa.String(16))
+    # approve, reject, adjust, auto_approve
+    credited_minutes: Mapped[int | None] = mapped_column()
+    status_before: Mapped[str] = mapped_column(sa.String(16))
+    status_after: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    daily_cap_override: Mapped[bool] = mapped_column(default=False)
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin.id"))
+    reviewer_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+    reviewer = relationship("Admin")
+
+
+class HoursRecord(db.Model):
+    """An issued volunteer-hours record (志愿服务时长记录, PDF), verifiable at /verify/{token}."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"), index=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    approved_minutes: Mapped[int] = mapped_column()
+    shift_count: Mapped[int] = mapped_column()
+    star_level: Mapped[int] = mapped_column()
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin.id"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+    member = relationship("Member")
 
 
 class AuditEntry(db.Model):

@@ -190,3 +190,48 @@ def db_snapshot():
         table.name: [tuple(row) for row in db.session.execute(table.select().order_by(*table.primary_key.columns))]
         for table in db.metadata.sorted_tables
     }
+
+
+# --- A real HTTP server for tests that need concurrency or a browser. ---
+
+def file_database_config(tmp_path):
+    """A TestConfig on a database that several connections share: PostgreSQL when given, else a SQLite file."""
+
+    class FileDatabaseConfig(TestConfig):
+        def __init__(self):
+            super().__init__()
+            if not USING_POSTGRES:
+                self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+
+    return FileDatabaseConfig
+
+
+@contextmanager
+def serving(app):
+    """Serve ``app`` with a threaded WSGI server on 127.0.0.1; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """An app on a multi-connection database (see file_database_config), for ``live_server``."""
+    with running_app(file_database_config(tmp_path)) as app:
+        yield app
+
+
+@pytest.fixture
+def live_server(live_app):
+    """The base URL of ``live_app`` served over real HTTP in a thread."""
+    with serving(live_app) as base_url:
+        yield base_url

@@ -1,6 +1,6 @@
 """A member's hours totals and star level, from approved (and pending) shifts."""
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from server.extensions import db
 from server.models import Shift
@@ -16,8 +16,10 @@ def star_level(approved_minutes):
 
 def member_totals(member):
     """{"approved_minutes", "pending_minutes", "star_level", "next_level_at_minutes"}."""
+    # Approved shifts count what their latest review credited; pending ones what was measured.
+    counted = case((Shift.status == "approved", Shift.credited_minutes), else_=Shift.minutes)
     rows = db.session.execute(
-        select(Shift.status, func.coalesce(func.sum(Shift.minutes), 0))
+        select(Shift.status, func.coalesce(func.sum(counted), 0))
         .where(Shift.member_id == member.id, Shift.status.in_(("approved", "pending")))
         .group_by(Shift.status)
     ).all()
