@@ -160,3 +160,36 @@ CONTACT_INVALID = "联系方式应为电话号码"
 # Notifications to admins
 BAD_RATING_TITLE = "收到差评，请及时处理"
 BAD_RATING_BODY = "{target}收到{score_label}评价，请于{due_contact}前联系群众，{due_resolve}前完成整改答复。"
+
+# Cases (差评工单) and the rater's own ratings (server/cases, GET /api/v1/me/ratings, 追评)
+CASE_STATUS_LABELS = {"open": "待联系群众", "contacted": "已联系，整改中", "resolved": "已答复"}
+CASE_OVERDUE_REASONS = {"contact": "超过时限未联系群众", "resolve": "超过时限未整改答复"}
+CASE_ACTION_LABELS = {
+    "case.open": "收到差评，生成工单", "case.contact": "联系群众", "case.resolve": "整改答复",
+    "case.reopen": "重新打开", "case.appeal": "单位申诉", "case.follow_up": "群众追评",
+    "rating.exclude": "不计入统计", "rating.include": "计入统计",
+}
+APPEAL_STATE_LABELS = {"pending": "申诉待局管理员处理", "upheld": "申诉成立，不计入统计",
+                       "rejected": "申诉未通过，仍计入统计"}
+NO_CONTACT_NOTE = "群众未留联系方式"
+CASE_NOTE_REQUIRED = "请填写处理说明"
+CASE_ANSWER_REQUIRED = "请填写答复群众的内容"
+CASE_NO_CONTACT_ONLY_FOR_CONTACT = "仅“联系群众”可记录为群众未留联系方式"
+CASE_CONTACT_LEFT = "群众留有联系方式，请联系群众后记录联系情况"
+CASE_ALREADY_CONTACTED = "该工单已记录联系群众"
+CASE_ALREADY_RESOLVED = "该工单已答复，如需继续处理请先重新打开"
+CASE_CONTACT_FIRST = "群众留有联系方式，请先联系群众再答复"
+CASE_NOT_RESOLVED = "只有已答复的工单可以重新打开"
+CASE_ALREADY_APPEALED = "该差评已提出申诉，不能重复申诉"
+RATING_ALREADY_EXCLUDED = "该评价已不计入统计"
+RATING_NOT_EXCLUDED = "该评价已计入统计，且没有待处理的申诉"
+FOLLOW_UP_NO_CASE = "只有差评在单位答复后可以追评"
+FOLLOW_UP_NOT_ANSWERED = "单位答复后才能追评，请耐心等待"
+ALREADY_FOLLOWED_UP = "每条评价只能追评一次，您已追评过"
+
+# Volunteer shifts and hours (志愿服务)
+SHIFT_DAILY_CAP_NEEDS_OVERRIDE = "该志愿者当日核定时长将超过 8 小时，需确认超时审批后才能通过"
+SHIFT_DAILY_CAP_REFUSED = "该志愿者当日核定时长不能超过 12 小时"
+SHIFT_REASON_REQUIRED = "驳回或调整时长必须填写原因"
+SHIFT_ADJUST_TOO_MANY = "核定时长不能超过实际在岗时长（{minutes} 分钟）"
+SHIFT_NOT_REVIEWABLE = "该签到记录当前状态不能进行此审核操作"
