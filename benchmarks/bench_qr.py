@@ -79,10 +79,10 @@ def batch(count, workers):
             issue_code("badge", member)
         db.session.commit()
         start = time.perf_counter()
-        zip_buffer = io.BytesIO()
-        pdf = export_unit(unit.id, zip_out=zip_buffer, workers=workers)
+        zip_buffer, pdf_buffer = io.BytesIO(), io.BytesIO()
+        export_unit(unit.id, zip_out=zip_buffer, pdf_out=pdf_buffer, workers=workers)
         elapsed = time.perf_counter() - start
-    return elapsed, len(zip_buffer.getvalue()), len(pdf)
+    return elapsed, len(zip_buffer.getvalue()), len(pdf_buffer.getvalue())
 
 
 def main():

@@ -79,10 +79,10 @@ def qr_export_command(unit_id, out_path, pdf_path, workers):
             raise click.ClickException(f"The folder of {path} does not exist.")
     try:
         with click.progressbar(length=total, label=f"Rendering {total} signs of {unit.name}") as bar:
-            pdf = export_unit(unit_id, zip_out=out_path, workers=workers, progress=lambda done, _total: bar.update(1))
+            export_unit(unit_id, zip_out=out_path, pdf_out=pdf_path, workers=workers,
+                        progress=lambda done, _total: bar.update(1))
     except FontMissingError as exc:
         raise click.ClickException(str(exc))
-    Path(pdf_path).write_bytes(pdf)
     click.echo(f"Wrote {out_path} ({total} signs) and {pdf_path}.")
 
 

@@ -4,6 +4,7 @@ import multiprocessing
 import re
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 from flask import current_app
 from fpdf import FPDF
@@ -105,19 +106,27 @@ class SignSheet:
         return bytes(self.pdf.output())
 
 
-def export_unit(unit_id, zip_out=None, workers=1, progress=None):
-    """Render every current sign of a unit; write the ZIP to ``zip_out`` and return the PDF sheet bytes.
+def export_unit(unit_id, zip_out=None, pdf_out=None, workers=1, progress=None):
+    """Render every current sign of a unit into a ZIP (``zip_out``) and/or an A4 PDF sheet (``pdf_out``).
 
-    ``progress(done, total)`` is called after each sign.
+    Each target is a path or a binary file object; ``progress(done, total)`` is called after
+    each sign. Returns how many signs were rendered (0: the unit has no current codes).
     """
     jobs = unit_sign_jobs(unit_id)
-    sheet = SignSheet()
+    sheet = SignSheet() if pdf_out is not None else None
     rendered = []
     for done, (name, layout, png) in enumerate(render_jobs(jobs, workers), start=1):
         rendered.append((name, layout, png))
-        sheet.add(layout, png)
+        if sheet is not None:
+            sheet.add(layout, png)
         if progress:
             progress(done, len(jobs))
-    if zip_out is not None:
+    if rendered and zip_out is not None:
         write_zip(rendered, zip_out)
-    return sheet.output() if rendered else None
+    if rendered and sheet is not None:
+        data = sheet.output()
+        if hasattr(pdf_out, "write"):
+            pdf_out.write(data)
+        else:
+            Path(pdf_out).write_bytes(data)
+    return len(rendered)

@@ -143,15 +143,22 @@ def reissue(data, code_id):
     return code_view(code)
 
 
-def _export(unit_id):
+EXPORT_MIMETYPES = {"zip": "application/zip", "pdf": "application/pdf"}
+
+
+def send_unit_export(unit_id, fmt):
+    """Render every current sign of a unit and send it as a ZIP of PNGs or an A4 PDF sheet."""
     from server.qr import export  # fpdf2 loads only when someone exports
 
     unit = writable_unit(unit_id)
-    zip_buffer = io.BytesIO()
-    pdf = signs_or_503(lambda: export.export_unit(unit.id, zip_out=zip_buffer))
-    if pdf is None:
+    buffer = io.BytesIO()
+    rendered = signs_or_503(lambda: export.export_unit(
+        unit.id, zip_out=buffer if fmt == "zip" else None, pdf_out=buffer if fmt == "pdf" else None))
+    if not rendered:
         raise ApiError(404, "no_codes", messages.UNIT_HAS_NO_CODES)
-    return unit, zip_buffer.getvalue(), pdf
+    buffer.seek(0)
+    return send_file(buffer, mimetype=EXPORT_MIMETYPES[fmt], as_attachment=True,
+                     download_name=f"signs-unit-{unit.id}.{fmt}")
 
 
 @bp.route("/qrcodes/export.zip")
@@ -161,9 +168,7 @@ def _export(unit_id):
 @bp.response(200, content_type="application/zip", description="单位全部在用桌牌/胸卡 PNG")
 def export_zip(args):
     """Every current sign of a unit as PNGs in one ZIP."""
-    unit, zip_bytes, _pdf = _export(args["unit_id"])
-    return send_file(io.BytesIO(zip_bytes), mimetype="application/zip", as_attachment=True,
-                     download_name=f"signs-unit-{unit.id}.zip")
+    return send_unit_export(args["unit_id"], "zip")
 
 
 @bp.route("/qrcodes/export.pdf")
@@ -173,9 +178,7 @@ def export_zip(args):
 @bp.response(200, content_type="application/pdf", description="A4 拼版打印文件")
 def export_pdf(args):
     """Every current sign of a unit on A4 pages (several per page, with crop marks)."""
-    unit, _zip, pdf = _export(args["unit_id"])
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"signs-unit-{unit.id}.pdf")
+    return send_unit_export(args["unit_id"], "pdf")
 
 
 @bp.route("/posts/<int:post_id>/live")
