@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -28,6 +28,7 @@ def create_app(config=None):
 
     from server import cli, errors, models  # noqa: F401  (models registers the tables)
     from server.extensions import api, db, limiter, migrate
+    from server.alerts import outbox
     from server.wechat import client as wechat_client
 
     db.init_app(app)
@@ -36,21 +37,31 @@ def create_app(config=None):
     api.init_app(app, spec_kwargs={"servers": [{"url": app.config["PUBLIC_BASE_URL"]}]})
     _document_common_components(api)
     wechat_client.init_app(app)
+    outbox.init_app(app)
     errors.register_error_handlers(app)
     cli.init_app(app)
     app.before_request(_refuse_non_json_bodies)
 
     from server.admin.routes import bp as admin_bp
+    from server.alerts.routes import bp as alerts_bp
     from server.auth.routes import bp as auth_bp
     from server.cases.routes import bp as cases_bp
+    from server.hours.routes import bp as hours_bp
+    from server.hours.routes import pages as hours_pages
     from server.qr.routes import bp as qr_bp
+    from server.ratings.comment_review import bp as rating_comments_bp
     from server.ratings.routes import bp as ratings_bp
     from server.scan.routes import bp as scan_bp
     from server.scan.routes import pages as h5_pages
+    from server.shifts.review_routes import bp as shift_review_bp
+    from server.shifts.routes import bp as shifts_bp
+    from server.stats.routes import bp as stats_bp
 
-    for blueprint in (auth_bp, admin_bp, qr_bp, scan_bp, ratings_bp, cases_bp):
+    for blueprint in (auth_bp, admin_bp, qr_bp, scan_bp, ratings_bp, cases_bp, stats_bp, alerts_bp,
+                      rating_comments_bp, hours_bp, shifts_bp, shift_review_bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(h5_pages)
+    app.register_blueprint(hours_pages)
     return app
 
 
@@ -131,5 +142,9 @@ def _sqlite_begin(connection):
     """
     if connection.dialect.name != "sqlite":
         return
-    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    if not has_request_context():
+        writing = False
+    else:
+        view = current_app.view_functions.get(request.endpoint)
+        writing = request.method not in ("GET", "HEAD", "OPTIONS") or getattr(view, "writes_database", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

@@ -84,3 +84,14 @@ class Blueprint(flask_smorest.Blueprint):
                 "description": description,
                 "content": {"application/json": {"schema": ERROR_RESPONSE}},
             }
+
+
+def writes_on_read(view):
+    """Mark a GET view that writes (it issues a record, closes stale shifts…).
+
+    On SQLite its transaction then starts with BEGIN IMMEDIATE like any POST (see
+    server/__init__.py), instead of failing when another writer commits first.
+    """
+    view.writes_database = True
+    return view
+

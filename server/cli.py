@@ -1,4 +1,4 @@
-"""The `flask --app wsgi …` commands of API.md: init-db, seed-demo, create-admin."""
+"""The `flask --app wsgi …` commands of API.md: init-db, seed-demo, create-admin, close-stale-shifts, qr."""
 import os
 from pathlib import Path
 
@@ -86,7 +86,16 @@ def qr_export_command(unit_id, out_path, pdf_path, workers):
     click.echo(f"Wrote {out_path} ({total} signs) and {pdf_path}.")
 
 
+@click.command("close-stale-shifts")
+def close_stale_shifts_command():
+    """Close shifts left open past their post's limit as needs_review (no minutes, for an admin)."""
+    from server.shifts.services import close_stale_shifts
+
+    closed = close_stale_shifts()
+    click.echo(f"Closed {closed} shift(s) left open past their post's limit (now needs_review).")
+
+
 def init_app(app):
     """Register the commands."""
-    for command in (init_db_command, seed_demo_command, create_admin_command, qr_group):
+    for command in (init_db_command, seed_demo_command, create_admin_command, close_stale_shifts_command, qr_group):
         app.cli.add_command(command)

@@ -53,6 +53,12 @@ class Config:
         self.WECHAT_SECRET = env("WECHAT_SECRET")
         self.WECHAT_API_BASE = env("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
         self.WECHAT_TIMEOUT_SECONDS = float(env("WECHAT_TIMEOUT_SECONDS", "5"))
+        # Subscribe-message templates (订阅消息模板 id from the mini-program console); empty = not sent.
+        self.WECHAT_TEMPLATE_BAD_RATING = env("WECHAT_TEMPLATE_BAD_RATING", "")
+        self.WECHAT_TEMPLATE_CASE_ANSWERED = env("WECHAT_TEMPLATE_CASE_ANSWERED", "")
+        self.WECHAT_TEMPLATE_SHIFT_REVIEWED = env("WECHAT_TEMPLATE_SHIFT_REVIEWED", "")
+        # Which mini-program version a tapped subscribe message opens: formal, trial or developer.
+        self.WECHAT_MINIPROGRAM_STATE = env("WECHAT_MINIPROGRAM_STATE", "formal")
         self.TZ_NAME = env("TZ_NAME", "Asia/Shanghai")
         self.QR_OUTPUT_DIR = env("QR_OUTPUT_DIR", str(QR_ASSETS_DIR / "generated"))
         # ★1–★5 at these approved hours; Beijing's rule would be "100,200,500,800,1000".
@@ -68,6 +74,11 @@ class Config:
         self.RATING_ATTEMPT_LIMIT_IP = env("RATING_ATTEMPT_LIMIT_IP", "120 per minute")
         self.CASE_CONTACT_WORKDAYS = int(env("CASE_CONTACT_WORKDAYS", "1"))
         self.CASE_RESOLVE_WORKDAYS = int(env("CASE_RESOLVE_WORKDAYS", "15"))
+        # A shift waits for review at most this many working days (the national volunteer-record rule).
+        self.SHIFT_REVIEW_WORKDAYS = int(env("SHIFT_REVIEW_WORKDAYS", "10"))
+        # The bureau's satisfaction goal (≥ 90 %), and the ratings a unit needs in a period to be ranked first.
+        self.SATISFACTION_GOAL = float(env("SATISFACTION_GOAL", "0.9"))
+        self.RANKING_MIN_RATINGS = int(env("RANKING_MIN_RATINGS", "10"))
 
     def check(self):
         """Refuse to run with settings that are unsafe for this environment."""
@@ -96,6 +107,7 @@ class TestConfig(Config):
         self.WECHAT_SECRET = None
         self.WECHAT_API_BASE = "http://127.0.0.1:9"
         self.WECHAT_TIMEOUT_SECONDS = 1.0
+        self.WECHAT_TEMPLATE_BAD_RATING = self.WECHAT_TEMPLATE_CASE_ANSWERED = self.WECHAT_TEMPLATE_SHIFT_REVIEWED = ""
         self.RATELIMIT_STORAGE_URI = "memory://"
 
 

@@ -132,7 +132,6 @@ H5 = {
     "check_in_title": "志愿者签到",
     "check_in_help": "党员/志愿者请用微信扫描此码，在“红色驿站”小程序中签到、签退；签到时需要在岗位范围内。",
     "public_help": "此处为志愿服务岗，如需帮助，请直接向身穿红马甲的志愿者咨询。",
-    "rate_soon": "请对本次服务作出评价",
     "not_found_title": "二维码无效",
     "not_found_body": "没有找到这个二维码，请确认扫描的是现场张贴的二维码。",
     "revoked_title": "二维码已停用",
@@ -143,6 +142,31 @@ H5 = {
     "display_help": "志愿者请用微信扫描屏幕上的二维码签到（二维码每 30 秒更新）",
     "display_expires": "本码有效至",
     "footer": "交通运输“红色驿站” · 亮身份 亮承诺 亮职责",
+    # The rating form (群众满意度测评) and what follows its submission.
+    "rate_title": "请对本次服务作出评价",
+    "score_legend": "您对本次服务满意吗？",
+    "tags_good": "做得好的（可多选）",
+    "tags_bad": "需要改进的（可多选）",
+    "comment_label": "意见或建议（选填）",
+    "contact_label": "如需回访，请留下电话（选填）",
+    "contact_help": "仅在选择“不满意”或“非常不满意”时填写，只用于回访，不会公开。",
+    "submit": "提交评价",
+    "score_required": "请先点选一项满意程度",
+    "form_has_errors": "还有内容需要修改，请看下面的红字提示。",
+    "form_expired": "页面已过期，请重新选择后再点“提交评价”。",
+    "thanks_title": "谢谢您的评价",
+    "thanks_score": "您的评价：{label}",
+    "thanks_good": "您的认可是我们前进的动力。",
+    "thanks_bad": "您的意见已转交{unit}核实整改。",
+    "case_deadlines": "我们将在 {contact} 前与您联系（如留有电话），并在 {resolve} 前答复。",
+    "case_number": "受理编号：{id}",
+    "comment_pending": "您的留言将在审核后显示。",
+    "date": "{month}月{day}日",
+    "back": "返回",
+    "already_rated_title": "今天已经评价过了",
+    "rate_failed_title": "未能提交评价",
+    "rate_limited_title": "操作过于频繁",
+    "rate_limited_body": "提交次数过多，请过一会儿再试。",
 }
 
 # Ratings (群众满意度测评)
@@ -193,3 +217,131 @@ SHIFT_DAILY_CAP_REFUSED = "该志愿者当日核定时长不能超过 12 小时"
 SHIFT_REASON_REQUIRED = "驳回或调整时长必须填写原因"
 SHIFT_ADJUST_TOO_MANY = "核定时长不能超过实际在岗时长（{minutes} 分钟）"
 SHIFT_NOT_REVIEWABLE = "该签到记录当前状态不能进行此审核操作"
+SHIFT_STILL_OPEN = "该签到记录尚未签退，不能审核"
+SHIFT_ALREADY_APPROVED = "该记录已审核通过；如需更正核定时长，请选择“调整时长”并填写原因"
+SHIFT_ALREADY_REJECTED = "该记录已驳回；如需更正，请选择“通过”或“调整时长”并填写原因"
+SHIFT_CORRECTION_REASON_REQUIRED = "更正已审核的记录必须填写原因"
+SHIFT_ADJUST_MINUTES_REQUIRED = "调整时长必须填写核定分钟数"
+SHIFT_MINUTES_ONLY_FOR_ADJUST = "只有调整时长时才填写核定分钟数"
+SHIFT_AUTO_REVIEWER = "系统自动审核"
+SHIFT_STATUS_LABELS = {"open": "进行中（未签退）", "pending": "待审核", "needs_review": "未签退，待核实",
+                       "approved": "已通过", "rejected": "已驳回"}
+SHIFT_DECISION_LABELS = {"approve": "通过", "reject": "驳回", "adjust": "调整时长", "auto_approve": "自动通过"}
+# The member's "shift reviewed" subscribe message: thing ≤ 20 characters, phrase ≤ 5 Chinese characters.
+SHIFT_REVIEWED_WECHAT = {
+    "results": {"approve": "已通过", "auto_approve": "已通过", "adjust": "已调整", "reject": "未通过"},
+    "credited": "核定{minutes}分钟（{hours}小时）",
+    "not_credited": "不计入服务时长",
+    "note": "点击查看审核详情",
+}
+# Check-in, check-out, claims (补录) and forgotten check-outs (server/shifts/services.py)
+SHIFT_NOT_A_MEMBER = "仅已绑定的党员/志愿者可以签到，请先向单位管理员领取绑定码完成绑定"
+SHIFT_NOT_A_POST_CODE = "这不是志愿服务岗的签到码，请扫描岗位上张贴的二维码"
+SHIFT_LOCATION_REQUIRED = "扫描岗位二维码签到需要获取您的位置，请允许小程序使用定位后重试"
+SHIFT_LOCATION_FIELD_REQUIRED = "扫码签到时必须提供"
+SHIFT_LAT_LNG_TOGETHER = "经度和纬度必须同时提供"
+SHIFT_LOCATION_INACCURATE = "当前定位不够准确（误差超过 {max} 米），请到开阔处或打开手机定位服务后重试"
+SHIFT_OUT_OF_RANGE = "您距离岗位约 {distance} 米，不在签到范围（{radius} 米）内，请到岗位现场签到或扫描岗位屏幕上的动态签到码"
+SHIFT_OPEN = "您在“{post}”的签到（{started}）尚未签退，请先签退再签到"
+SHIFT_OVERLAP = "与您在“{post}”的服务记录（{when}）时间重叠，同一时间只能在一个岗位服务"
+SHIFT_OCCURRED_IN_FUTURE = "操作时间晚于当前时间，请检查手机时间设置"
+SHIFT_OFFLINE_TOO_LATE = "离线记录已超过 24 小时，不能再提交，请改为补录"
+SHIFT_NOT_FOUND = "签到记录不存在"
+SHIFT_NOT_OPEN = "该签到记录已结束，不能再签退"
+SHIFT_CHECK_OUT_BEFORE_CHECK_IN = "签退时间不能早于签到时间"
+SHIFT_CLOSED_STALE_REASON = "超过岗位最长在岗时长（{minutes} 分钟）未签退，系统自动结束，待管理员核实"
+SHIFT_POST_NOT_FOUND = "志愿服务岗不存在"
+SHIFT_CLAIM_REVERSED = "结束时间必须晚于开始时间"
+SHIFT_CLAIM_IN_FUTURE = "不能补录尚未结束的服务"
+SHIFT_CLAIM_TOO_LONG = "一次补录不能超过 {hours} 小时"
+SHIFT_CLAIM_TOO_OLD = "只能补录 {days} 天内的服务"
+# Why a shift waits for a person (Shift.review_flags).
+SHIFT_FLAG_LABELS = {
+    "offline": "离线提交",
+    "out_of_range_in": "签到位置不在岗位范围内（动态码签到）",
+    "out_of_range_out": "签退位置不在岗位范围内",
+    "no_location_out": "签退时未提供位置",
+    "open_too_long": "超过岗位最长在岗时长未签退",
+    "claim": "补录",
+}
+
+# Figures, rankings and the admins' ratings list (server/stats)
+# The "zeros" (PRODUCT.md) and the tag that breaks each; 零投诉 also breaks on any rating of 1–2.
+ZERO_TAGS = {"zero_complaints": "投诉", "zero_shirking": "推诿", "zero_errors": "出错"}
+PERIOD_REVERSED = "结束日期不能早于开始日期"
+PERIOD_TOO_LONG = "统计区间不能超过 {days} 天"
+WINDOW_NOT_FOUND = "窗口不存在"
+MEMBER_NOT_FOUND = "党员/志愿者不存在"
+NOT_IN_UNIT = "不属于所选单位"
+
+# WeChat subscribe messages, the admins' notifications and comment review (server/alerts)
+SUBSCRIPTION_TEMPLATE_UNKNOWN = "该提醒未开通，请刷新后重试"
+WECHAT_NOT_LINKED = "请先在小程序中绑定您的微信，再订阅提醒"
+WECHAT_LINKED_TO_OTHER_ADMIN = "该微信已绑定其他管理员账号"
+NO_COMMENT = "该评价没有留言"
+COMMENT_HIDE_REASON_REQUIRED = "隐藏留言必须填写原因"
+# The bad-rating subscribe message: thing ≤ 20 characters, phrase ≤ 5 Chinese characters.
+BAD_RATING_WECHAT = {
+    "window": "窗口：{name}",
+    "member": "工作人员：{name}",
+    "note": "请及时联系群众并整改答复",
+}
+
+# The hours record (志愿服务时长记录 PDF, /verify page) and the hours exports (server/hours)
+HOURS_RECORD = {
+    "title": "志愿服务时长记录",
+    "subtitle": "交通运输“红色驿站” · 志愿服务常态化",
+    "name": "姓名",
+    "political_status": "政治面貌",
+    "unit": "所属单位",
+    "post_title": "岗位",
+    "record_no": "记录编号",
+    "issued_at": "开具时间",
+    "total_hours": "累计核定服务时长",
+    "total_hours_value": "{hours} 小时（{minutes} 分钟）",
+    "shift_count": "服务次数",
+    "shift_count_value": "{count} 次",
+    "star_level": "星级",
+    "star_names": ["未达星级", "一星志愿者", "二星志愿者", "三星志愿者", "四星志愿者", "五星志愿者"],
+    "details": "服务明细（仅含审核通过的记录，时长以审核核定为准）",
+    "columns": ["序号", "活动/岗位", "服务日期", "服务地点", "服务内容", "服务时长", "组织单位", "审核人"],
+    "minutes_hours": "{minutes} 分钟\n{hours} 小时",
+    "total_row": "合计",
+    "total_row_value": "{count} 次，{minutes} 分钟（{hours} 小时）",
+    "no_shifts": "暂无审核通过的志愿服务记录",
+    "default_service": "志愿服务",
+    "statement": "本记录由红色驿站系统生成，仅供核验，不替代全国志愿服务信息系统出具的证明。",
+    "verify_hint": "核验：扫描右侧二维码或访问 {url}",
+    "page": "第 {page} 页 / 共 {pages} 页",
+    "scan_to_verify": "扫码核验",
+    "auto_reviewer": "系统自动审核",
+}
+HOURS_RECORD_FONT_MISSING = "服务器缺少中文字体，暂时无法生成时长记录，请联系管理员"
+HOURS_RECORD_ALREADY_REVOKED = "该时长记录已作废"
+HOURS_PERIOD_REVERSED = "结束日期不能早于开始日期"
+# Where each shift came from, as the exports show it.
+SHIFT_SOURCE_LABELS = {"scan": "扫码签到", "live": "动态码签到", "claim": "补录"}
+SHIFT_OFFLINE_LABEL = "（离线提交）"
+HOURS_EXPORT = {
+    "summary_sheet": "汇总",
+    "detail_sheet": "明细",
+    "summary_columns": ["姓名", "单位", "政治面貌", "服务次数", "核定时长（小时）", "星级", "累计核定时长（小时）"],
+    "detail_columns": ["姓名", "单位", "岗位", "服务日期", "签到时间", "签退时间", "实际分钟", "核定分钟",
+                       "服务内容", "审核人", "审核时间", "来源"],
+    # The columns the national volunteer platform (全国志愿服务信息系统) imports hours in.
+    "platform_columns": ["姓名", "证件类型", "证件号码", "服务日期", "服务时长（小时）", "活动名称", "组织单位"],
+}
+# The public verification page (/verify/{token}).
+VERIFY_PAGE = {
+    "title": "志愿服务时长记录核验",
+    "valid": "有效记录",
+    "valid_help": "该记录由本系统开具，内容与开具时一致。",
+    "revoked": "该记录已作废，不能作为证明使用",
+    "revoked_at": "作废时间",
+    "totals_at_issue": "开具时核定时长",
+    "shifts_at_issue": "开具时服务次数",
+    "star_at_issue": "开具时星级",
+    "changed": "该志愿者目前累计核定时长为 {hours} 小时，与开具时不同（开具后有新的审核结果），如需最新记录请重新开具。",
+    "not_found_title": "记录不存在",
+    "not_found_body": "没有找到这份志愿服务时长记录，请核对二维码或网址。",
+}

@@ -264,6 +264,10 @@ class QrCode(db.Model):
         return {"badge": self.member_id, "window": self.window_id, "post": self.post_id}[self.kind]
 
 
+# Ratings that count in the figures: not excluded by a bureau admin, not a follow-up (追评).
+COUNTED_RATING = sa.text("excluded_at IS NULL AND follow_up_of_id IS NULL")
+
+
 class Rating(db.Model):
     """A citizen's 1–5 rating (评价) of a member or a window, scanned from its code."""
 
@@ -292,6 +296,18 @@ class Rating(db.Model):
         sa.UniqueConstraint("rater_key", "target_key", "rated_on", name="uq_rating_once_a_day"),
         sa.CheckConstraint("score BETWEEN 1 AND 5", name="score"),
         sa.Index("ix_rating_unit_created", "unit_id", "created_at"),
+        # The figures (server/stats) read the ratings that count by local day, of one unit or of
+        # every unit; the indexes hold every column the aggregates need but tags, so PostgreSQL
+        # answers them from the index alone.
+        sa.Index("ix_rating_counted_unit_day", "unit_id", "rated_on", "score", "window_id", "created_at",
+                 sqlite_where=COUNTED_RATING, postgresql_where=COUNTED_RATING),
+        sa.Index("ix_rating_counted_day", "rated_on", "unit_id", "score", "window_id", "created_at",
+                 sqlite_where=COUNTED_RATING, postgresql_where=COUNTED_RATING),
+        # The bureau's list of every unit's ratings, newest first.
+        sa.Index("ix_rating_created", "created_at"),
+        # The few ratings a bureau admin excluded, which the case figures leave out.
+        sa.Index("ix_rating_excluded", "excluded_at", sqlite_where=sa.text("excluded_at IS NOT NULL"),
+                 postgresql_where=sa.text("excluded_at IS NOT NULL")),
     )
 
 
@@ -352,6 +368,8 @@ class Shift(db.Model):
 
     member = relationship("Member")
     post = relationship("Post")
+    # The unit that reviews the shift: the post's unit when the shift was made.
+    unit = relationship("Unit")
 
     __table_args__ = (
         sa.CheckConstraint(sa.column("status").in_(SHIFT_STATUSES), name="status"),

@@ -127,7 +127,10 @@ class LocalDateTime(fields.DateTime):
         value = super()._deserialize(value, attr, data, **kwargs)
         if value.tzinfo is None:
             raise self.make_error("invalid_awareness", awareness="aware", obj_type="datetime")
-        return value.astimezone(dt.timezone.utc)
+        try:
+            return value.astimezone(dt.timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+08:00 has no UTC time in Python's range
+            raise self.make_error("invalid", input=value, obj_type="datetime")
 
 
 class PageArgsSchema(BaseSchema):

@@ -15,6 +15,7 @@ from server.auth.services import create_admin, new_bind_code
 from server.config import TestConfig
 from server.extensions import db, limiter
 from server.models import Member, Post, Unit, Window, WechatUser
+from server.qr.services import issue_code
 from wechat_fake import FakeWechat
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -35,7 +36,25 @@ def _reset_database():
         _schema_ready = True
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     with db.engine.begin() as conn:
+        _end_leaked_transactions(conn)
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def _end_leaked_transactions(conn):
+    """End sessions an earlier test left idle in a transaction, which would block TRUNCATE forever.
+
+    Each is reported as a warning with its last statement, so the leak stays visible.
+    """
+    import warnings
+
+    leaked = conn.execute(text(
+        "SELECT pid, left(query, 200) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+    )).all()
+    for pid, query in leaked:
+        warnings.warn(f"ending a database session left idle in a transaction by an earlier test: {query!r}")
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
 @contextmanager
@@ -129,6 +148,16 @@ def bind_code(world):
     code = new_bind_code(world.b.member)
     db.session.commit()
     return code.code
+
+
+@pytest.fixture
+def codes(world):
+    """Current QR tokens of unit A's member (badge), window and post."""
+    a = world.a
+    issued = {"badge": issue_code("badge", a.member), "window": issue_code("window", a.window),
+              "post": issue_code("post", a.post)}
+    db.session.commit()
+    return {kind: code.token for kind, code in issued.items()}
 
 
 @pytest.fixture

@@ -6,17 +6,19 @@ covered without anyone remembering to: every one must refuse WeChat users (403) 
 anonymous callers (401), and every one must have a row in WALL_TABLE saying how the wall
 applies to it (the coverage test fails until it has).
 """
+import datetime as dt
 import re
 import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
 import pytest
+from sqlalchemy import select
 
 from conftest import assert_error, db_snapshot
 from server import create_app
 from server.extensions import db
-from server.models import Member, Post, Unit, Window
+from server.models import Admin, Member, Notification, Post, Unit, Window
 
 PREFIX = "/api/v1/admin/"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -45,6 +47,11 @@ class Wall:
       bureau_only  POST collection only the bureau may call: a unit admin gets 403
       item         a path naming one object by id (``target``): another unit's → 404, same as a nonexistent id
       unit_query   GET taking ?unit_id=: another unit's → 404 or 422, one's own answers
+      batch        POST naming many objects (``target``) in its body: each of another unit's → 404 in its
+                   own result, nothing written; one's own are done
+      mine         a path naming one of the caller's own objects (``target``, e.g. a notification):
+                   any other admin's → 404, the bureau's included
+      own          no id: acts on the caller's own things only (their notifications, their WeChat link)
     """
 
     kind: str
@@ -94,6 +101,33 @@ WALL_TABLE = {
     ("POST", "/api/v1/admin/qrcodes/{code_id}/reissue"): Wall("item", "code", body=lambda w, side: {}, ok=(201,)),
     ("GET", "/api/v1/admin/qrcodes/export.zip"): Wall("unit_query", ok=(200, 503)),
     ("GET", "/api/v1/admin/qrcodes/export.pdf"): Wall("unit_query", ok=(200, 503)),
+    ("GET", "/api/v1/admin/shifts"): Wall("list"),
+    ("POST", "/api/v1/admin/shifts/{shift_id}/review"): Wall(
+        "item", "shift", body=lambda w, side: {"decision": "approve"}),
+    ("POST", "/api/v1/admin/shifts/review-bulk"): Wall(
+        "batch", "shift", body=lambda w, side: {"ids": [w[side].shift.id], "decision": "approve"}),
+    ("GET", "/api/v1/admin/cases"): Wall("list"),
+    ("GET", "/api/v1/admin/cases/{case_id}"): Wall("item", "case"),
+    ("POST", "/api/v1/admin/cases/{case_id}/events"): Wall(
+        "item", "case", body=lambda w, side: {"action": "contact", "note": "已电话联系群众"}),
+    # Bureau only: a unit admin meets the wall (404) on another unit's rating, 403 on their own.
+    ("POST", "/api/v1/admin/ratings/{rating_id}/exclusion"): Wall(
+        "item", "rating", body=lambda w, side: {"exclude": True, "reason": "恶意差评"}, ok=(200, 403)),
+    ("GET", "/api/v1/admin/stats"): Wall("unit_query"),
+    ("GET", "/api/v1/admin/rankings"): Wall("bureau_only", body=lambda w, side: None),
+    ("GET", "/api/v1/admin/ratings"): Wall("list"),
+    ("POST", "/api/v1/admin/ratings/{rating_id}/comment"): Wall(
+        "item", "rating", body=lambda w, side: {"action": "show"}),
+    ("GET", "/api/v1/admin/notifications"): Wall("own"),
+    ("POST", "/api/v1/admin/notifications/{notification_id}/read"): Wall("mine", "notification"),
+    ("POST", "/api/v1/admin/notifications/read-all"): Wall("own"),
+    ("POST", "/api/v1/admin/me/wechat"): Wall("own", body=lambda w, side: {"code": f"wall-{side}"}),
+    ("DELETE", "/api/v1/admin/me/wechat"): Wall("own"),
+    ("GET", "/api/v1/admin/hours-records"): Wall("list"),
+    ("POST", "/api/v1/admin/hours-records/{record_id}/revoke"): Wall(
+        "item", "hours_record", body=lambda w, side: {"reason": "时长有误，重新开具"}),
+    ("GET", "/api/v1/admin/hours/export.xlsx"): Wall("unit_query"),
+    ("GET", "/api/v1/admin/hours/export.csv"): Wall("unit_query"),
 }
 UNIT_OWNED = {"members": Member, "windows": Window, "posts": Post}
 NONEXISTENT_ID = 99999999
@@ -105,12 +139,22 @@ def table_rows(*kinds):
 
 @pytest.fixture
 def w(world):
-    """The world, with a QR code for each unit's member and post, indexable as w["a"] / w["b"]."""
+    """The world, with a QR code for each unit's member and post, a bad rating of the member
+    (with its case), a shift waiting for review and an issued hours record, indexable as
+    w["a"] / w["b"]."""
+    from server.hours.records import issue_record
     from server.qr.services import issue_code
+    from server.ratings.services import Rater, submit_rating
 
     for side in (world.a, world.b):
         side.code = issue_code("badge", side.member)
         issue_code("post", side.post)
+        side.shift = pending_shift(side)
+        side.hours_record, _ = issue_record(side.member)
+        side.rating, side.case = submit_rating(Rater(f"dev:wall-{side.unit.id}"), side.code.token, 1)
+        side.rating.comment, side.rating.comment_status = "态度差", "hidden"  # held for the comment review
+        # The bad rating alerted the unit's admin.
+        side.notification = db.session.scalar(select(Notification).where(Notification.admin_id == side.admin.id))
     db.session.commit()
 
     class World(type(world)):
@@ -118,6 +162,18 @@ def w(world):
             return getattr(self, side)
 
     return World(**vars(world))
+
+
+def pending_shift(side):
+    """A checked-out shift of the side's member, waiting for review."""
+    from server.models import Shift, utcnow
+
+    end = utcnow().replace(microsecond=0)
+    shift = Shift(member_id=side.member.id, post_id=side.post.id, unit_id=side.unit.id, status="pending",
+                  started_at=end - dt.timedelta(hours=1), ended_at=end, minutes=60)
+    db.session.add(shift)
+    db.session.flush()
+    return shift
 
 
 def object_id(w, side, target):
@@ -154,7 +210,7 @@ def test_every_admin_endpoint_is_in_the_wall_table(client):
     stale = set(WALL_TABLE) - documented
     assert not stale, f"WALL_TABLE names endpoints the app no longer has: {sorted(stale)}"
     with_ids = {op for op in documented if "{" in op[1]}
-    assert with_ids and all(WALL_TABLE[op].kind == "item" for op in with_ids)
+    assert with_ids and all(WALL_TABLE[op].kind in ("item", "mine") for op in with_ids)
 
 
 # --- WeChat users and anonymous callers never reach an admin endpoint ---
@@ -172,7 +228,7 @@ def test_admin_endpoints_refuse_non_admins(client, world, method, path, who, sta
 
 # --- objects of another unit: 404, the same answer as an id that does not exist ---
 
-@pytest.mark.parametrize("op,wall", table_rows("item"))
+@pytest.mark.parametrize("op,wall", table_rows("item", "mine"))
 def test_other_units_object_is_404(client, w, op, wall):
     method, path = op
     body = wall.body(w, "b") if wall.body else None
@@ -195,6 +251,36 @@ def test_bureau_reaches_every_units_object(client, w, op, wall, side):
     response = call(client, method, url_for_id(path, object_id(w, side, wall.target)), w.bureau_headers, body)
     assert response.status_code in wall.ok, response.get_data(as_text=True)[:300]
     assert_error(call(client, method, url_for_id(path, NONEXISTENT_ID), w.bureau_headers, body), 404)
+
+
+@pytest.mark.parametrize("op,wall", table_rows("mine"))
+@pytest.mark.parametrize("side", ["a", "b"])
+def test_bureau_cannot_reach_another_admins_own_object(client, w, op, wall, side):
+    method, path = op
+    body = wall.body(w, side) if wall.body else None
+    before = db_snapshot()
+    assert_error(call(client, method, url_for_id(path, object_id(w, side, wall.target)), w.bureau_headers, body), 404)
+    assert db_snapshot() == before
+
+
+def rows_of_admin(admin_id):
+    """The admin's account row and notifications: what another admin's call must leave alone."""
+    db.session.expire_all()
+    admin = db.session.get(Admin, admin_id)
+    notes = db.session.scalars(select(Notification).where(Notification.admin_id == admin_id).order_by(Notification.id))
+    return ((admin.wechat_user_id, admin.token_version), [(n.id, n.read_at) for n in notes])
+
+
+@pytest.mark.parametrize("op,wall", table_rows("own"))
+def test_own_endpoints_touch_only_the_callers_things(client, w, op, wall):
+    method, path = op
+    before = rows_of_admin(w.a.admin.id)
+    for headers, side in ((w.b_headers, "b"), (w.bureau_headers, "a")):
+        response = call(client, method, path, headers, wall.body(w, side) if wall.body else None)
+        assert response.status_code in wall.ok, response.get_data(as_text=True)[:300]
+        items = response.get_json().get("items") or []
+        assert all(item.get("unit_id") != w.a.unit.id for item in items)
+    assert rows_of_admin(w.a.admin.id) == before
 
 
 # --- creating into another unit ---
@@ -265,6 +351,23 @@ def test_bureau_lists_every_unit(client, w, op, wall):
     assert {unit_of(item) for item in items} == {w.a.unit.id, w.b.unit.id}
     only_a = client.get(path, headers=w.bureau_headers, query_string={"unit_id": w.a.unit.id}).get_json()["items"]
     assert only_a and {unit_of(item) for item in only_a} == {w.a.unit.id}
+
+
+# --- endpoints naming many objects in their body ---
+
+@pytest.mark.parametrize("op,wall", table_rows("batch"))
+def test_batch_of_other_units_objects_is_404_per_item(client, w, op, wall):
+    method, path = op
+    before = db_snapshot()
+    other = call(client, method, path, w.b_headers, wall.body(w, "a"))
+    assert other.status_code == 200, other.get_data(as_text=True)[:300]
+    items = other.get_json()["items"]
+    assert items and all(not item["ok"] and item["error"]["code"] == "not_found" for item in items)
+    assert db_snapshot() == before
+    own = call(client, method, path, w.b_headers, wall.body(w, "b"))
+    assert own.status_code in wall.ok and all(item["ok"] for item in own.get_json()["items"])
+    bureau = call(client, method, path, w.bureau_headers, wall.body(w, "a"))
+    assert bureau.status_code in wall.ok and all(item["ok"] for item in bureau.get_json()["items"])
 
 
 # --- endpoints taking ?unit_id= ---

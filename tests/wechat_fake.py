@@ -18,6 +18,15 @@ lets a test program what happens next::
 Endpoints so far:
   GET  /sns/jscode2session?appid&secret&js_code&grant_type=authorization_code  (code2Session)
   POST /cgi-bin/stable_token  {grant_type: client_credential, appid, secret, force_refresh}
+  POST /wxa/msg_sec_check?access_token  {content, version: 2, scene, openid}  (msgSecCheck v2)
+  POST /cgi-bin/message/subscribe/send?access_token  {touser, template_id, page, data, ...}
+
+Content checks answer "pass" unless a test says otherwise::
+
+        wx.verdicts["脏话"] = ("risky", 20003)     # any content containing it is risky
+        wx.add_template("TPL-1", ["thing1", "time2"])  # a subscribe-message template and its keys
+        wx.grant("o-admin", "TPL-1", times=2)        # the user tapped "accept" twice
+        wx.sent                                      # the subscribe messages WeChat accepted
 
 Add another endpoint with ``wx.route("POST", "/wxa/msg_sec_check", handler)`` (or a
 subclass calling it in ``__init__``); a handler takes a ``Recorded`` request and returns a
@@ -25,6 +34,7 @@ dict (sent as JSON, HTTP 200) or a ``Reply``. Endpoints that take ``?access_toke
 start with ``error = self.check_access_token(request)`` and return it when not None.
 """
 import json
+import re
 import secrets
 import threading
 import time
@@ -41,9 +51,13 @@ ERRMSGS = {
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
+    40003: "invalid openid",
     40013: "invalid appid",
+    40014: "invalid access_token",
     40029: "invalid code",
+    40037: "invalid template_id",
     40125: "invalid appsecret",
+    40129: "invalid scene",
     40163: "code been used",
     40226: "high risk user",
     41001: "access_token missing",
@@ -56,6 +70,8 @@ ERRMSGS = {
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit  mustslower  retry next minute",
     47001: "data format error",
+    47003: "argument invalid!",
+    61010: "user access record expired",
     87014: "risky content",
 }
 
@@ -107,12 +123,18 @@ class FakeWechat:
         self._routes = {}
         self._access_tokens = {}  # token → expiry (time.monotonic())
         self._current_token = None
+        self.verdicts = {}  # word → (suggest, label): msg_sec_check's answer for content holding it
+        self._templates = {}  # template_id → the keys of its data
+        self._quota = {}  # (openid, template_id) → messages the user accepted and not yet received
+        self.sent = []  # subscribe messages accepted: the request bodies
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd = None
         self._thread = None
         self.route("GET", "/sns/jscode2session", self._jscode2session)
         self.route("POST", "/cgi-bin/stable_token", self._stable_token)
+        self.route("POST", "/wxa/msg_sec_check", self._msg_sec_check)
+        self.route("POST", "/cgi-bin/message/subscribe/send", self._subscribe_send)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -199,6 +221,23 @@ class FakeWechat:
         """The recorded requests to ``path``."""
         return [r for r in self.requests if r.path == path]
 
+    def add_template(self, template_id, keys):
+        """A subscribe-message template of the mini-program, with the keys its data must have."""
+        self._templates[template_id] = tuple(keys)
+
+    def grant(self, openid, template_id, times=1):
+        """The user accepted ``template_id`` in wx.requestSubscribeMessage ``times`` times."""
+        with self._lock:
+            self._quota[openid, template_id] = self._quota.get((openid, template_id), 0) + times
+
+    def quota(self, openid, template_id):
+        """Messages of ``template_id`` the user may still receive."""
+        return self._quota.get((openid, template_id), 0)
+
+    def known_openids(self):
+        """The openids this fake has handed out through jscode2session."""
+        return {entry["openid"] for entry in self._codes.values() if "openid" in entry}
+
     def valid_access_token(self, token):
         """True when ``token`` was issued by stable_token and has not expired."""
         expiry = self._access_tokens.get(token)
@@ -272,12 +311,86 @@ class FakeWechat:
             now = time.monotonic()
             token = self._current_token
             if body.get("force_refresh") or token is None or self._access_tokens.get(token, 0) <= now:
+                if body.get("force_refresh") and token is not None:
+                    # A forced refresh invalidates the previous token (it then answers 40001).
+                    self._access_tokens.pop(token, None)
                 token = secrets.token_urlsafe(48)
                 self._access_tokens[token] = now + 7200
                 self._current_token = token
             # A fresh token lives 7200 s; the same token handed out again reports what is left.
             expires_in = max(0, round(self._access_tokens[token] - now))
         return {"access_token": token, "expires_in": expires_in}
+
+    def _json_body(self, request):
+        """The request's JSON object, or WeChat's error for an empty or malformed body."""
+        if not request.body:
+            return None, error(44002)
+        if not isinstance(request.json, dict):
+            return None, error(47001)
+        return request.json, None
+
+    def _msg_sec_check(self, request):
+        problem = self.check_access_token(request)
+        if problem:
+            return problem
+        body, problem = self._json_body(request)
+        if problem:
+            return problem
+        if body.get("version") != 2:
+            return error(47001, "version must be 2")
+        if body.get("scene") not in (1, 2, 3, 4):
+            return error(40129)
+        content = body.get("content")
+        if not isinstance(content, str) or not content:
+            return error(44002)
+        if body.get("openid") not in self.known_openids():
+            return error(40003)
+        suggest, label = "pass", 100
+        for word, verdict in self.verdicts.items():
+            if word in content:
+                suggest, label = verdict
+                break
+        trace_id = uuid.uuid4().hex
+        return {
+            "errcode": 0, "errmsg": "ok", "trace_id": trace_id,
+            "result": {"suggest": suggest, "label": label},
+            "detail": [
+                {"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90},
+                {"strategy": "keyword", "errcode": 0, "suggest": suggest, "label": label,
+                 "level": 20 if suggest == "pass" else 90, "keyword": ""},
+            ],
+        }
+
+    def _subscribe_send(self, request):
+        problem = self.check_access_token(request)
+        if problem:
+            return problem
+        body, problem = self._json_body(request)
+        if problem:
+            return problem
+        openid, template_id = body.get("touser"), body.get("template_id")
+        if openid not in self.known_openids():
+            return error(40003)
+        keys = self._templates.get(template_id)
+        if keys is None:
+            return error(40037)
+        data = body.get("data")
+        if not isinstance(data, dict) or set(data) != set(keys):
+            return error(47003, f"argument invalid! data keys must be {', '.join(keys)}")
+        for key, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            if not isinstance(value, str) or not _valid_template_value(key, value):
+                return error(47003, f"argument invalid! data.{key}.value invalid")
+        if body.get("miniprogram_state", "formal") not in ("developer", "trial", "formal"):
+            return error(47001)
+        if body.get("lang", "zh_CN") not in ("zh_CN", "en_US", "zh_HK", "zh_TW"):
+            return error(47001)
+        with self._lock:
+            if self._quota.get((openid, template_id), 0) <= 0:
+                return error(43101)
+            self._quota[openid, template_id] -= 1
+            self.sent.append(body)
+        return {"errcode": 0, "errmsg": "ok", "msgid": len(self.sent)}
 
     # --- dispatch (called from the server's threads) ----------------------------------------
 
@@ -299,6 +412,27 @@ class FakeWechat:
             return Reply(error(-1, "invalid url domain or path"))
         reply = handler(recorded)
         return reply if isinstance(reply, Reply) else Reply(reply)
+
+
+# Subscribe-message values by the type prefix of their key (WeChat's documented limits).
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+_TIME = re.compile(r"^((\d{4}年)?\d{1,2}月\d{1,2}日 |\d{4}-\d{2}-\d{2} )?\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def _valid_template_value(key, value):
+    """Whether ``value`` suits the template key's type (thing1, time2, phrase3 …)."""
+    kind = re.sub(r"\d+$", "", key)
+    if "\n" in value or not value:
+        return False
+    if kind == "thing":
+        return len(value) <= 20
+    if kind == "phrase":
+        return len(value) <= 5 and bool(_CJK.match(value))
+    if kind == "time":
+        return bool(_TIME.match(value))
+    if kind == "character_string":
+        return len(value) <= 32 and value.isascii()
+    return len(value) <= 20
 
 
 class _Server(ThreadingHTTPServer):

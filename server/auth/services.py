@@ -20,15 +20,20 @@ BIND_CODE_LENGTH = 8
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def wechat_login(code):
-    """Exchange a wx.login code for our token; creates the WechatUser on first login."""
-    session = wechat().code_to_session(code)
+def wechat_user_of_session(session):
+    """The WechatUser of a jscode2session answer, created on first sight, with its latest session key."""
     user = db.session.scalar(select(WechatUser).where(WechatUser.openid == session["openid"]))
     if user is None:
         user = WechatUser(openid=session["openid"])
         db.session.add(user)
     user.session_key = session["session_key"]
     user.unionid = session["unionid"] or user.unionid
+    return user
+
+
+def wechat_login(code):
+    """Exchange a wx.login code for our token; creates the WechatUser on first login."""
+    user = wechat_user_of_session(wechat().code_to_session(code))
     user.last_login_at = utcnow()
     db.session.commit()
     token, expires_in = tokens.issue("wechat", user)

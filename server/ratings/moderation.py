@@ -3,6 +3,12 @@
 With WeChat configured and a WeChat rater, msgSecCheck v2 decides (result.suggest: pass
 shows; review/risky hides). Otherwise — H5 raters have no openid — a local word list does.
 The rating itself always counts; only the comment's visibility depends on this.
+
+When WeChat gives no verdict (unreachable, token trouble, or an errcode such as 61010 for a
+user not seen in two hours) the local word list decides, as if WeChat were not configured:
+hiding every comment during an outage would silence citizens for WeChat's fault, and
+showing every one would skip the check; the word list is the check we always have. An
+admin can still hide a shown comment, or show a held one (server.ratings.comment_review).
 """
 import functools
 from pathlib import Path

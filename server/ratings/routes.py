@@ -1,35 +1,20 @@
-"""POST /api/v1/ratings (mini-program or H5) and GET /api/v1/me/ratings."""
+"""POST /api/v1/ratings (mini-program or H5), GET /api/v1/me/ratings and the follow-up (追评)."""
 from flask import current_app, g
 
 from server.api import Blueprint
 from server.extensions import limiter
 from server.ratings import schemas, services
+from server.ratings.limits import rating_limits
+from server.schemas import PageArgsSchema, page_schema
 
 bp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="评价 Ratings")
 
 
-def _accepted(response):
-    return response.status_code == 201
-
-
-@bp.after_request
-def set_device_cookie(response):
-    """Hand a new H5 rater its signed device cookie (no account, no phone number)."""
-    device_id = g.pop("new_device_id", None)
-    if device_id and response.status_code < 500:
-        config = current_app.config
-        response.set_cookie(
-            config["DEVICE_COOKIE"], services.signed_device_cookie(device_id), max_age=400 * 24 * 3600,
-            httponly=True, samesite="Lax", secure=config["PUBLIC_BASE_URL"].startswith("https://"),
-        )
-    return response
+bp.after_request(services.set_device_cookie)
 
 
 @bp.route("/ratings", methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATING_ATTEMPT_LIMIT_IP"])
-@limiter.limit(lambda: current_app.config["RATING_RATE_LIMIT_RATER"], key_func=services.rater_limit_key,
-               deduct_when=_accepted)
-@limiter.limit(lambda: current_app.config["RATING_RATE_LIMIT_IP"], deduct_when=_accepted)
+@rating_limits
 @bp.errors(403, 404, 409, 410, 422, 429)
 @bp.arguments(schemas.RatingCreateSchema)
 @bp.response(201, schemas.RatingCreatedSchema)
@@ -39,3 +24,23 @@ def create_rating(data):
     g.new_device_id = rater.new_device_id
     rating, case = services.submit_rating(rater, **data)
     return {"id": rating.id, "score": rating.score, "comment_status": rating.comment_status, "case": case}
+
+
+@bp.route("/me/ratings")
+@bp.errors(422)
+@bp.arguments(PageArgsSchema, location="query")
+@bp.response(200, page_schema(schemas.MyRatingSchema))
+def my_ratings(args):
+    """The rater's own ratings, newest first, with the unit's answers (WeChat token, else the H5 device cookie)."""
+    return services.my_ratings(args)
+
+
+@bp.route("/ratings/<int:rating_id>/follow-up", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATING_ATTEMPT_LIMIT_IP"])
+@bp.errors(403, 404, 409, 422, 429)
+@bp.arguments(schemas.FollowUpCreateSchema)
+@bp.response(201, schemas.MyRatingSchema)
+def follow_up(data, rating_id):
+    """Add the one follow-up (追评) to one's own bad rating once the unit has answered it."""
+    original = services.submit_follow_up(rating_id, **data)
+    return services.rater_views([original])[0]

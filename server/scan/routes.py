@@ -1,10 +1,10 @@
-"""GET /api/v1/scan/{token} for the mini-program; /q/{token} and the post display page as H5."""
+"""GET /api/v1/scan/{token} for the mini-program; /q/{token} (with the rating form) and the post display page as H5."""
 import base64
 import datetime as dt
 import time
 
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app, render_template, request
+from flask import current_app, g, make_response, redirect, render_template, request, url_for
 
 from server import messages
 from server.api import Blueprint
@@ -14,6 +14,9 @@ from server.models import Post
 from server.qr import live
 from server.qr.services import code_url
 from server.qr.signs import bare_png
+from server.ratings import h5_form
+from server.ratings import services as rating_services
+from server.ratings.limits import rating_limits
 from server.scan import schemas, services
 from server.schemas import local_zone
 
@@ -30,6 +33,30 @@ def scan(token):
 
 
 ERROR_PAGES = {404: ("not_found_title", "not_found_body"), 410: ("revoked_title", "revoked_body")}
+ERROR_TITLES = {"already_rated": "already_rated_title"}
+
+pages.after_request(rating_services.set_device_cookie)
+
+
+def message_page(status, title, body=None, message=None, back=None):
+    """A page of plain words (titles and bodies are keys of messages.H5) with ``status``."""
+    page = render_template("h5/message.html", t=messages.H5, title=title, body=body, message=message, back=back)
+    return make_response(page, status)
+
+
+def error_page(error, back=None):
+    """An ApiError as a page: the scanned code's own words, else the error's Chinese message."""
+    if error.code == "code_expired":
+        return message_page(error.status, "expired_title", "expired_body")
+    if error.status in ERROR_PAGES:
+        return message_page(error.status, *ERROR_PAGES[error.status])
+    return message_page(error.status, ERROR_TITLES.get(error.code, "rate_failed_title"), message=error.message, back=back)
+
+
+@pages.errorhandler(429)
+def rate_limited_page(error):
+    """The rating flood limits, answered as a page rather than the API's JSON."""
+    return message_page(429, "rate_limited_title", "rate_limited_body")
 
 
 @pages.route("/q/<token>")
@@ -38,12 +65,56 @@ def scan_page(token):
     try:
         scan_result = services.resolve(token)
     except ApiError as error:
-        title, body = ERROR_PAGES[error.status]
-        if error.code == "code_expired":
-            title, body = "expired_title", "expired_body"
-        return render_template("h5/message.html", t=messages.H5, title=title, body=body), error.status
+        return error_page(error)
+    return profile_page(token, scan_result)
+
+
+def profile_page(token, scan_result, rater=None, status=200, **form_state):
+    """The public profile; for badges and windows with the rating form (``form_state``: input, errors)."""
     profile = services.public_profile(scan_result)
-    return render_template(f"h5/{scan_result.kind}.html", t=messages.H5, p=profile, live=scan_result.is_live)
+    form = None
+    if "rate" in services.ACTIONS[scan_result.kind]:
+        rater = rater or rating_services.device_rater()
+        g.new_device_id = rater.new_device_id
+        form = h5_form.rating_form(token, rater, **form_state)
+    page = render_template(f"h5/{scan_result.kind}.html", t=messages.H5, p=profile, live=scan_result.is_live, form=form)
+    response = make_response(page, status)
+    if form is not None:
+        # The form token is this device's own: no shared cache may keep or replay it.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@pages.route("/q/<token>/rate", methods=["POST"])
+@rating_limits
+def rate_page(token):
+    """The rating form's post: the API's schema and service (and flood limits), answered as pages."""
+    try:
+        scan_result = services.resolve(token)
+        rater = rating_services.current_rater()
+    except ApiError as error:
+        return error_page(error)
+    if not h5_form.form_token_valid(request.form.get("csrf"), token, rater):
+        return profile_page(token, scan_result, rater, 400, notice=messages.H5["form_expired"])
+    try:
+        rating, case = h5_form.submit(rater, token, request.form)
+    except ApiError as error:
+        db.session.rollback()
+        if error.fields:
+            return profile_page(token, scan_result, rater, 422, values=h5_form.posted_values(request.form),
+                                errors=h5_form.field_messages(error.fields), notice=messages.H5["form_has_errors"])
+        return error_page(error, back=url_for(".scan_page", token=token))
+    profile = services.public_profile(scan_result)
+    page = render_template("h5/rating_thanks.html", t=messages.H5, p=profile, back=url_for(".scan_page", token=token),
+                           thanks=h5_form.thanks(rating, case, profile["unit"]["name"]))
+    # 201 like the API: the shared flood limits count accepted ratings by it.
+    return make_response(page, 201, {"Cache-Control": "no-store"})
+
+
+@pages.route("/q/<token>/rate")
+def rate_page_reloaded(token):
+    """A reload or bookmark of the answer page goes back to the code's page."""
+    return redirect(url_for(".scan_page", token=token))
 
 
 @pages.route("/posts/<int:post_id>/display")

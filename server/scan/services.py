@@ -25,12 +25,15 @@ class Scan:
         return self.code is None
 
 
-def resolve(token):
-    """The Scan for a printed token or a post's live code; 404 unknown, 410 revoked or expired."""
+def resolve(token, now=None):
+    """The Scan for a printed token or a post's live code; 404 unknown, 410 revoked or expired.
+
+    ``now`` (epoch seconds) judges a live code at another moment: an offline check-in's.
+    """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     if live.is_live_code(token):
-        return Scan("post", live.read_live_code(token))
+        return Scan("post", live.read_live_code(token, now=now))
     code = db.session.scalar(select(QrCode).where(QrCode.token == token))
     if code is None:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)

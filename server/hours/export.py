@@ -1,0 +1,172 @@
+"""The admins' hours exports: an Excel workbook (汇总 per member, 明细 per shift) and the flat
+CSV the national volunteer platform imports.
+
+Both stream: entries come from the database in batches and are written row by row
+(openpyxl's write-only mode for the workbook) into a temporary file that stays in memory
+while small and moves to disk when large; the response then sends that file.
+"""
+import csv
+import io
+import tempfile
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import func, select
+
+from server import messages
+from server.auth.walls import walled_unit_id
+from server.errors import field_error
+from server.extensions import db
+from server.hours.entries import approved_entries, hours_value, political_status
+from server.messages import HOURS_EXPORT as T
+from server.models import Shift, Unit
+from server.shifts.hours import star_level
+
+# Column widths in Excel's units (one Latin character; a Chinese character takes about two).
+SUMMARY_WIDTHS = (12, 24, 11, 10, 17, 10, 20)
+DETAIL_WIDTHS = (12, 24, 22, 12, 17, 17, 10, 10, 30, 12, 17, 16)
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+HOURS_FORMAT = "0.00"
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="F6E2E2")
+SPOOL_BYTES = 8 * 1024 * 1024
+# A cell Excel would read as a formula (CSV injection): shown as text instead.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_unit_id(unit_id):
+    """The unit an export covers: a unit admin's own (naming another is 422), any or all (None) for the bureau."""
+    walled = walled_unit_id()
+    if unit_id is None:
+        return walled
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or (walled is not None and unit.id != walled):
+        raise field_error("unit_id", messages.UNIT_NOT_FOUND)
+    return unit.id
+
+
+def _sheet(workbook, title, columns, widths):
+    """A write-only sheet with a bold, frozen header row and set column widths."""
+    sheet = workbook.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        header.append(cell)
+    sheet.append(header)
+    return sheet
+
+
+def _cell(sheet, value, number_format=None):
+    """A cell with ``number_format``; text that starts like a formula stays text."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def _naive_local(entry, moment):
+    """Excel has no time zones: local wall-clock time."""
+    local = entry.local(moment)
+    return local.replace(tzinfo=None) if local is not None else None
+
+
+def lifetime_approved_minutes(member_ids):
+    """{member_id: all approved minutes}, for the star level (which a period's hours do not decide)."""
+    if not member_ids:
+        return {}
+    totals = {}
+    ids = sorted(member_ids)
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(
+            select(Shift.member_id, func.coalesce(func.sum(Shift.credited_minutes), 0))
+            .where(Shift.status == "approved", Shift.member_id.in_(ids[start:start + 500]))
+            .group_by(Shift.member_id)
+        )
+        totals.update((member_id, int(minutes)) for member_id, minutes in rows)
+    return totals
+
+
+def write_workbook(out, **filters):
+    """Write the workbook of approved hours matching ``filters`` (see approved_entries) to ``out``."""
+    workbook = Workbook(write_only=True)
+    summary = _sheet(workbook, T["summary_sheet"], T["summary_columns"], SUMMARY_WIDTHS)
+    detail = _sheet(workbook, T["detail_sheet"], T["detail_columns"], DETAIL_WIDTHS)
+    members = {}
+    rows = 1
+    for entry in approved_entries(**filters):
+        started = _naive_local(entry, entry.started_at)
+        detail.append([
+            _cell(detail, entry.member_name), _cell(detail, entry.unit_name), _cell(detail, entry.post_name),
+            _cell(detail, started.date(), DATE_FORMAT), _cell(detail, started, DATETIME_FORMAT),
+            _cell(detail, _naive_local(entry, entry.ended_at), DATETIME_FORMAT),
+            entry.minutes, entry.credited_minutes, _cell(detail, entry.content), _cell(detail, entry.reviewer_name),
+            _cell(detail, _naive_local(entry, entry.reviewed_at), DATETIME_FORMAT), entry.source_label,
+        ])
+        rows += 1
+        totals = members.setdefault(entry.member_id, {"entry": entry, "count": 0, "minutes": 0})
+        totals["count"] += 1
+        totals["minutes"] += entry.credited_minutes
+    detail.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_WIDTHS))}{rows}"
+    lifetime = lifetime_approved_minutes(members)
+    for member_id, totals in members.items():
+        entry = totals["entry"]
+        all_minutes = lifetime.get(member_id, 0)
+        summary.append([
+            _cell(summary, entry.member_name), _cell(summary, entry.member_unit_name),
+            political_status(entry.is_party_member), totals["count"],
+            _cell(summary, hours_value(totals["minutes"]), HOURS_FORMAT), star_level(all_minutes)[0],
+            _cell(summary, hours_value(all_minutes), HOURS_FORMAT),
+        ])
+    summary.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_WIDTHS))}{len(members) + 1}"
+    workbook.save(out)
+
+
+def _csv_safe(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_platform_csv(out, **filters):
+    """Write the platform CSV (UTF-8 with BOM, so Excel reads it) of ``filters``' entries to binary ``out``.
+
+    We do not store identity documents: 证件类型 and 证件号码 are left empty for the unit to
+    fill in before uploading.
+    """
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(T["platform_columns"])
+    for entry in approved_entries(**filters):
+        writer.writerow([_csv_safe(value) for value in (
+            entry.member_name, "", "", f"{entry.local(entry.started_at):%Y-%m-%d}",
+            f"{hours_value(entry.credited_minutes):.2f}", entry.post_name, entry.unit_name,
+        )])
+    text.detach()  # leave ``out`` open for sending
+
+
+def _spooled(write, **filters):
+    """What ``write(out, **filters)`` writes, in a temporary file (on disk past a few MB), rewound for sending."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    write(out, **filters)
+    out.seek(0)
+    return out
+
+
+def workbook_file(**filters):
+    """The workbook, ready to send."""
+    return _spooled(write_workbook, **filters)
+
+
+def platform_csv_file(**filters):
+    """The platform CSV, ready to send."""
+    return _spooled(write_platform_csv, **filters)
