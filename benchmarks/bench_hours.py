@@ -11,16 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import select
 
-from server import create_app
 from server.auth import tokens
-from server.config import TestConfig
 from server.demo import seed_demo
+from benchmarks.common import bench_app
 from server.extensions import db
 from server.models import Admin, Member, Post
 from tests.hours_data import add_shift, local
@@ -63,15 +61,7 @@ def main():
     parser.add_argument("--shifts", type=int, default=1000)
     parser.add_argument("--png", help="write page 1 of the demo member's record here (e.g. docs/hours-record.png)")
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="rs-bench-hours-")
-
-    class BenchConfig(TestConfig):
-        def __init__(self):
-            super().__init__()
-            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{workdir}/bench.sqlite3"
-            self.QR_OUTPUT_DIR = f"{workdir}/generated"
-
-    app = create_app(BenchConfig)
+    app, workdir = bench_app("rs-bench-hours-")
     try:
         with app.app_context():
             db.create_all()

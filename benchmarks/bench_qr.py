@@ -9,11 +9,9 @@ import os
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 
-from server import create_app
-from server.config import TestConfig
+from benchmarks.common import bench_app
 from server.extensions import db
 from server.models import Member, Unit
 from server.qr.export import export_unit
@@ -56,15 +54,7 @@ def row(name, samples, goal=None):
 
 def batch(count, workers):
     """Export ``count`` badge signs of one unit (cold cache): ZIP + A4 PDF, as `flask qr export` does."""
-    workdir = tempfile.mkdtemp(prefix="rs-bench-")
-
-    class BenchConfig(TestConfig):
-        def __init__(self):
-            super().__init__()
-            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{workdir}/bench.sqlite3"
-            self.QR_OUTPUT_DIR = f"{workdir}/generated"
-
-    app = create_app(BenchConfig)
+    app, _workdir = bench_app("rs-bench-qr-")
     with app.app_context():
         db.create_all()
         unit = Unit(name="基准测试单位", type="other")

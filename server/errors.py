@@ -7,7 +7,6 @@ import logging
 
 from flask import jsonify, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
 
 from server import messages
 from server.extensions import db

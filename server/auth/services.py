@@ -10,7 +10,7 @@ from server import audit, messages
 from server.auth import tokens
 from server.errors import ApiError
 from server.extensions import db
-from server.models import Admin, BindCode, Member, WechatUser, utcnow
+from server.models import Admin, BindCode, WechatUser, utcnow
 from server.wechat.client import wechat
 
 # No 0/O, 1/I/L: a code read aloud or copied from paper stays unambiguous.

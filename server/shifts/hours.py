@@ -14,12 +14,15 @@ def star_level(approved_minutes):
     return level, next_at
 
 
+def counted_minutes():
+    """Minutes a shift counts: what its latest review credited when approved, as measured while pending."""
+    return case((Shift.status == "approved", Shift.credited_minutes), else_=Shift.minutes)
+
+
 def member_totals(member):
     """{"approved_minutes", "pending_minutes", "star_level", "next_level_at_minutes"}."""
-    # Approved shifts count what their latest review credited; pending ones what was measured.
-    counted = case((Shift.status == "approved", Shift.credited_minutes), else_=Shift.minutes)
     rows = db.session.execute(
-        select(Shift.status, func.coalesce(func.sum(counted), 0))
+        select(Shift.status, func.coalesce(func.sum(counted_minutes()), 0))
         .where(Shift.member_id == member.id, Shift.status.in_(("approved", "pending")))
         .group_by(Shift.status)
     ).all()

@@ -26,6 +26,7 @@ from server.extensions import db
 from server.models import CASE_STATUSES, Case, Member, Rating, Shift, Unit, UTCDateTime, Window, utcnow
 from server.ratings.targets import describe_targets
 from server.schemas import local_zone
+from server.shifts.hours import counted_minutes
 
 SCORES = (1, 2, 3, 4, 5)
 BAD_SCORES = (1, 2)
@@ -300,17 +301,12 @@ def case_figures(sums):
             "cases_open": int(sums["cases_open"]), "cases_overdue": int(sums["cases_overdue"])}
 
 
-def credited_minutes():
-    """Minutes a shift counts: what its review credited when approved, as measured while pending."""
-    return case((Shift.status == "approved", Shift.credited_minutes), else_=Shift.minutes)
-
-
 def minutes_rows(scope, start, end, by_unit=False):
     """Approved and pending minutes of the shifts of ``scope`` started in [start, end) (per unit when ``by_unit``).
 
     A window does not narrow them: shifts are at volunteer posts, not at windows.
     """
-    minutes = credited_minutes()
+    minutes = counted_minutes()
     columns = [func.coalesce(func.sum(case((Shift.status == status, minutes))), 0).label(status)
                for status in ("approved", "pending")]
     clauses = [Shift.status.in_(("approved", "pending")), Shift.started_at >= start, Shift.started_at < end]
