@@ -58,7 +58,7 @@ def _webargs_fields(data):
 def handle_http_exception(error):
     """Turn any Werkzeug HTTPException (abort, routing, webargs) into the error shape."""
     status = error.code or 500
-    code, message = messages.HTTP_ERRORS.get(status, ("error", error.description or "请求失败"))
+    code, message = messages.HTTP_ERRORS.get(status, ("error", messages.REQUEST_FAILED))
     data = getattr(error, "data", None) or {}
     fields = _webargs_fields(data) if data.get("messages") else None
     if status == 400 and fields is not None:

@@ -20,6 +20,7 @@ HTTP_ERRORS = {
 }
 
 INVALID_JSON = "请求内容不是有效的 JSON"
+REQUEST_FAILED = "请求失败"
 INTEGRITY_CONFLICT = "数据与已有记录冲突，请检查后重试"
 DATABASE_UNAVAILABLE = "数据库暂时不可用，请稍后再试"
 
@@ -184,6 +185,8 @@ CONTACT_INVALID = "联系方式应为电话号码"
 # Notifications to admins
 BAD_RATING_TITLE = "收到差评，请及时处理"
 BAD_RATING_BODY = "{target}收到{score_label}评价，请于{due_contact}前联系群众，{due_resolve}前完成整改答复。"
+BAD_RATING_TARGET = {"window": "窗口", "member": "工作人员"}
+DEADLINE_FORMAT = "%m月%d日%H:%M"
 
 # Cases (差评工单) and the rater's own ratings (server/cases, GET /api/v1/me/ratings, 追评)
 CASE_STATUS_LABELS = {"open": "待联系群众", "contacted": "已联系，整改中", "resolved": "已答复"}
@@ -314,11 +317,9 @@ HOURS_RECORD = {
     "verify_hint": "核验：扫描右侧二维码或访问 {url}",
     "page": "第 {page} 页 / 共 {pages} 页",
     "scan_to_verify": "扫码核验",
-    "auto_reviewer": "系统自动审核",
 }
 HOURS_RECORD_FONT_MISSING = "服务器缺少中文字体，暂时无法生成时长记录，请联系管理员"
 HOURS_RECORD_ALREADY_REVOKED = "该时长记录已作废"
-HOURS_PERIOD_REVERSED = "结束日期不能早于开始日期"
 # Where each shift came from, as the exports show it.
 SHIFT_SOURCE_LABELS = {"scan": "扫码签到", "live": "动态码签到", "claim": "补录"}
 SHIFT_OFFLINE_LABEL = "（离线提交）"

@@ -13,15 +13,6 @@ from server.models import Case, Notification, Rating, utcnow
 from server.qr.services import issue_code, revoke_code
 
 
-@pytest.fixture
-def codes(world):
-    """Current codes of unit A's member (badge), window and post."""
-    a = world.a
-    result = {"badge": issue_code("badge", a.member), "window": issue_code("window", a.window), "post": issue_code("post", a.post)}
-    db.session.commit()
-    return {kind: code.token for kind, code in result.items()}
-
-
 def rate(client, token, score=5, headers=None, **extra):
     return client.post("/api/v1/ratings", json={"token": token, "score": score, **extra}, headers=headers or {})
 

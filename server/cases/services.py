@@ -41,10 +41,10 @@ def alert_bad_rating(case, rating):
     zone = local_zone()
     target = rating.target_key.split(":")[0]
     body = messages.BAD_RATING_BODY.format(
-        target="窗口" if target == "window" else "工作人员",
+        target=messages.BAD_RATING_TARGET[target],
         score_label=messages.SCORE_LABELS[rating.score],
-        due_contact=case.due_contact_at.astimezone(zone).strftime("%m月%d日%H:%M"),
-        due_resolve=case.due_resolve_at.astimezone(zone).strftime("%m月%d日%H:%M"),
+        due_contact=case.due_contact_at.astimezone(zone).strftime(messages.DEADLINE_FORMAT),
+        due_resolve=case.due_resolve_at.astimezone(zone).strftime(messages.DEADLINE_FORMAT),
     )
     return notify_unit_admins(case.unit_id, "bad_rating", messages.BAD_RATING_TITLE, body, case_id=case.id,
                               wechat=bad_rating_message(case, rating))

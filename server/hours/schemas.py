@@ -1,7 +1,7 @@
 """Schemas of the hours-record and hours-export API."""
 from marshmallow import ValidationError, fields, validates_schema
 
-from server.messages import HOURS_PERIOD_REVERSED
+from server.messages import PERIOD_REVERSED
 from server.schemas import BaseSchema, Id, LocalDateTime, PageArgsSchema, Text
 
 
@@ -38,4 +38,4 @@ class HoursExportArgsSchema(BaseSchema):
     @validates_schema
     def period_in_order(self, data, **kwargs):
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            raise ValidationError(HOURS_PERIOD_REVERSED, field_name="to")
+            raise ValidationError(PERIOD_REVERSED, field_name="to")
