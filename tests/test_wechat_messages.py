@@ -155,8 +155,11 @@ def test_token_fetch_failure_gives_no_verdict(wx, wechat_server, citizen):
     assert wx.msg_sec_check("o-citizen-0001", "你好") == "pass"
 
 
-def test_concurrent_calls_fetch_the_token_once(wx, wechat_server, citizen):
+def test_concurrent_calls_fetch_the_token_once(wx, wechat_server, citizen, monkeypatch):
     wechat_server.delay = 0.2  # every answer is slow, so the threads overlap
+    # 8 threads queue behind one token fetch: allow well over the fake's delay, so a busy
+    # machine cannot turn the test config's 1 s timeout into a lost answer.
+    monkeypatch.setattr(wx, "timeout", 10)
     results, barrier = [], threading.Barrier(8)
 
     def check(i):
