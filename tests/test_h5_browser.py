@@ -1,64 +1,17 @@
 """The H5 rating form in a real browser: Debian's headless Chromium driven by Playwright against
 the app served over HTTP, with JavaScript on and off; screenshots are saved as test artifacts
-(in $TEST_ARTIFACTS_DIR, default tests/artifacts/).
-
-Playwright is only the driver: no browser is downloaded (never run `playwright install`);
-scripts/test installs Debian's chromium. Without it the test skips, except under CI (env CI
-set), where a skipped browser test would hide a broken form, so it fails.
+(in $TEST_ARTIFACTS_DIR, default tests/artifacts/). The browser comes from browser_support.
 """
-import os
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
+from browser_support import app, browser, screenshot, site  # noqa: F401  (fixtures)
 from server.extensions import db
 from server.models import Case, Rating
 from server.schemas import local_zone
 
-CHROMIUM = "/usr/bin/chromium"
-# --no-sandbox: the suite runs as root. The rest keep Chromium off the network: this machine
-# has none, and background fetches (updates, sync, QUIC probes) only slow the start down.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR") or Path(__file__).with_name("artifacts"))
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "has_touch": True, "is_mobile": True,
          "locale": "zh-CN"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium under Playwright; skipped when it is not installed (failed under CI)."""
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} not found: install Debian's chromium package (scripts/test does)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; under CI the browser test must run", pytrace=False)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def app(live_app):
-    """Every fixture (world, codes) on the app that live_server serves."""
-    return live_app
-
-
-@pytest.fixture
-def site(app, live_server):
-    """The served app's base URL; printed codes point there (plain http, so no Secure cookie)."""
-    app.config["PUBLIC_BASE_URL"] = live_server
-    return live_server
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def submit(page):
