@@ -1,0 +1,229 @@
+"""State every worker shares through Redis (REDIS_URL): Flask-Limiter's counters and WeChat's
+access token. Real redis-server (scripts/test starts one: TEST_REDIS_URL), real separate
+processes (tests/redis_worker.py, built like a gunicorn worker from the environment) and the
+local WeChat fake (tests/wechat_fake.py) counting its stable_token calls.
+"""
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import redis
+
+from conftest import running_app, wechat_config
+from server import create_app
+from server.config import TestConfig as BaseConfig
+from server.extensions import db
+from server.wechat.access_token import MemoryTokenCache, RedisTokenCache
+from server.wechat.client import WechatClient
+
+REPO = Path(__file__).resolve().parent.parent
+WORKER = REPO / "tests" / "redis_worker.py"
+STABLE_TOKEN = "/cgi-bin/stable_token"
+SEC_CHECK = "/wxa/msg_sec_check"
+ADMIN_LOGIN = "/api/v1/auth/admin"
+CLOSED_PORT_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
+
+
+def redis_config(base, url, prefix, **settings):
+    """``base`` (a config class) with its shared state in Redis at ``url`` under ``prefix``."""
+
+    class RedisConfig(base):
+        def __init__(self):
+            super().__init__()
+            self.use_redis(url, prefix)
+            for name, value in settings.items():
+                setattr(self, name, value)
+
+    return RedisConfig
+
+
+def worker_env(tmp_path, index, **settings):
+    """The environment of one worker process: development config, its own SQLite file, ``settings``."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("TEST_", "REDIS_", "WECHAT_", "RATELIMIT", "FLASK_", "RED_STATION"))}
+    env.update(RED_STATION_CONFIG="development", PYTHONPATH=str(REPO),
+               DATABASE_URL=f"sqlite:///{tmp_path / f'worker{index}.sqlite3'}")
+    env.update({name: str(value) for name, value in settings.items()})
+    return env
+
+
+def run_workers(tmp_path, count, args, timeout=60, **settings):
+    """Start ``count`` worker processes, release them together once all are ready; their stdout lines."""
+    processes = [
+        subprocess.Popen([sys.executable, str(WORKER), *args], cwd=REPO, env=worker_env(tmp_path, i, **settings),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(count)
+    ]
+    try:
+        for process in processes:
+            ready = process.stdout.readline().strip()
+            assert ready == "ready", process.communicate(timeout=timeout)[1][-3000:]
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = []
+        for process in processes:
+            out, err = process.communicate(timeout=timeout)
+            assert process.returncode == 0, err[-3000:]
+            results.append(out.split())
+        return results
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+
+def test_login_limit_counts_across_processes(tmp_path, redis_url, redis_prefix):
+    """Three failed logins in this process, then a fourth in another process: refused, one counter."""
+    settings = {"LOGIN_RATE_LIMIT": "3 per minute"}
+    with running_app(redis_config(BaseConfig, redis_url, redis_prefix, **settings)) as app:
+        client = app.test_client()
+        statuses = [client.post(ADMIN_LOGIN, json={"username": "nobody", "password": "x"}).status_code
+                    for _ in range(3)]
+        assert statuses == [401, 401, 401]
+    assert redis.Redis.from_url(redis_url).keys(redis_prefix + "limits*"), "the counters live in Redis"
+
+    (other,) = run_workers(tmp_path, 1, ["login", "2"], REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix, **settings)
+    assert other == ["429", "429"]
+
+
+def test_limits_still_apply_in_memory_while_redis_is_down(redis_url, redis_prefix):
+    config = redis_config(BaseConfig, CLOSED_PORT_REDIS, redis_prefix, LOGIN_RATE_LIMIT="2 per minute")
+    app = create_app(config)  # (not running_app: its limiter.reset() needs the storage up)
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        statuses = [client.post(ADMIN_LOGIN, json={"username": "nobody", "password": "x"}).status_code
+                    for _ in range(3)]
+        db.session.remove()
+        db.engine.dispose()
+    assert statuses == [401, 401, 429]
+
+
+# --- the WeChat access token ------------------------------------------------------------------
+
+
+def redis_client_for(url, wechat_server, prefix, timeout=10.0):
+    """A WechatClient like one worker's: its own Redis connection, the shared token key."""
+    cache = RedisTokenCache(redis.Redis.from_url(url), prefix=prefix, lock_seconds=2 * timeout + 5,
+                            wait_seconds=2 * timeout + 7)
+    return WechatClient(wechat_server.appid, wechat_server.secret, wechat_server.base_url, timeout,
+                        token_cache=cache)
+
+
+def in_threads(count, work):
+    """Run ``work(i)`` in ``count`` threads released together; their results in order."""
+    results, barrier = [None] * count, threading.Barrier(count)
+
+    def run(i):
+        barrier.wait(timeout=10)
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def test_app_uses_the_redis_token_cache_when_redis_is_configured(wechat_server, redis_url, redis_prefix):
+    with running_app(redis_config(wechat_config(wechat_server), redis_url, redis_prefix)) as app:
+        provider = app.extensions["wechat"].access_tokens
+        assert isinstance(provider.cache, RedisTokenCache)
+        token = provider.token()
+    stored = redis.Redis.from_url(redis_url).get(f"{redis_prefix}wechat:access_token:{wechat_server.appid}")
+    assert stored.decode() == token
+    assert len(wechat_server.calls(STABLE_TOKEN)) == 1
+
+
+def test_one_fetch_for_many_worker_threads(wechat_server, redis_url, redis_prefix):
+    wechat_server.delay = 0.3  # the fetch is slow, so every thread arrives while it runs
+    clients = [redis_client_for(redis_url, wechat_server, redis_prefix) for _ in range(8)]
+
+    tokens = in_threads(8, lambda i: clients[i].access_tokens.token())
+
+    assert len(set(tokens)) == 1 and tokens[0]
+    assert len(wechat_server.calls(STABLE_TOKEN)) == 1
+    assert wechat_server.valid_access_token(tokens[0])
+
+
+def test_one_fetch_for_separate_worker_processes(tmp_path, wechat_server, redis_url, redis_prefix):
+    wechat_server.delay = 0.5
+    results = run_workers(tmp_path, 3, ["token"], REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix,
+                          WECHAT_APPID=wechat_server.appid, WECHAT_SECRET=wechat_server.secret,
+                          WECHAT_API_BASE=wechat_server.base_url, WECHAT_TIMEOUT_SECONDS=10)
+
+    tokens = {lines[0] for lines in results}
+    assert len(tokens) == 1
+    assert len(wechat_server.calls(STABLE_TOKEN)) == 1
+    assert wechat_server.valid_access_token(tokens.pop())
+
+
+def test_without_redis_each_worker_fetches_its_own(wechat_server):
+    """The control: caches in each process's memory are not shared, so two workers fetch twice."""
+    for _ in range(2):
+        with running_app(wechat_config(wechat_server)) as app:
+            assert isinstance(app.extensions["wechat"].access_tokens.cache, MemoryTokenCache)
+            assert app.extensions["wechat"].access_tokens.token()
+    assert len(wechat_server.calls(STABLE_TOKEN)) == 2
+
+
+def test_expired_token_is_refreshed_once_for_all_workers(wechat_server, redis_url, redis_prefix):
+    wechat_server.new_code(openid="o-citizen")
+    clients = [redis_client_for(redis_url, wechat_server, redis_prefix) for _ in range(6)]
+    assert clients[0].msg_sec_check("o-citizen", "第一条") == "pass"
+    wechat_server.expire_access_tokens()  # every worker's next call answers 42001
+    wechat_server.delay = 0.2
+
+    verdicts = in_threads(6, lambda i: clients[i].msg_sec_check("o-citizen", f"留言{i}"))
+
+    assert verdicts == ["pass"] * 6
+    fetches = wechat_server.calls(STABLE_TOKEN)
+    assert [f.json["force_refresh"] for f in fetches] == [False, False]
+    retried = {c.query["access_token"] for c in wechat_server.calls(SEC_CHECK)[1:] if
+               wechat_server.valid_access_token(c.query["access_token"])}
+    assert len(retried) == 1
+
+
+def test_refused_token_is_force_refreshed_once_and_shared(wechat_server, redis_url, redis_prefix):
+    wechat_server.new_code(openid="o-citizen")
+    first, second = (redis_client_for(redis_url, wechat_server, redis_prefix) for _ in range(2))
+    assert first.msg_sec_check("o-citizen", "第一条") == "pass"
+    wechat_server.fail_next(40001, path=SEC_CHECK)  # WeChat says the current token is not the latest
+
+    assert first.msg_sec_check("o-citizen", "第二条") == "pass"
+    assert second.msg_sec_check("o-citizen", "第三条") == "pass"  # the other worker reads the new one
+
+    assert [f.json["force_refresh"] for f in wechat_server.calls(STABLE_TOKEN)] == [False, False, True]
+    checks = wechat_server.calls(SEC_CHECK)
+    assert checks[3].query["access_token"] == checks[2].query["access_token"] != checks[0].query["access_token"]
+
+
+def test_a_lock_left_by_a_dead_worker_expires(wechat_server, redis_url, redis_prefix):
+    client = redis_client_for(redis_url, wechat_server, redis_prefix)
+    client.access_tokens.cache.lock_seconds = 1
+    # A worker killed while fetching leaves its lock behind; it lives only as long as lock_seconds.
+    redis.Redis.from_url(redis_url).set(f"{redis_prefix}wechat:access_token:{wechat_server.appid}:lock",
+                                        "dead-worker", px=800)
+    started = time.monotonic()
+    token = client.access_tokens.token()
+    waited = time.monotonic() - started
+
+    assert token and 0.5 < waited < 5
+    assert len(wechat_server.calls(STABLE_TOKEN)) == 1
+
+
+def test_redis_down_means_no_verdict_not_an_error(wechat_server, redis_prefix):
+    wechat_server.new_code(openid="o-citizen")
+    client = redis_client_for(CLOSED_PORT_REDIS, wechat_server, redis_prefix)
+    assert client.msg_sec_check("o-citizen", "你好") is None
+    assert wechat_server.calls(STABLE_TOKEN) == []
