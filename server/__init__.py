@@ -26,14 +26,17 @@ def create_app(config=None):
     app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from server import cli, errors, models  # noqa: F401  (models registers the tables)
-    from server.extensions import api, db, limiter, migrate
+    from server import cli, errors, health, models, redis_store, security  # noqa: F401  (models registers the tables)
+    from server.extensions import api, csrf, db, limiter, migrate
     from server.alerts import outbox
     from server.wechat import client as wechat_client
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     limiter.init_app(app)
+    redis_store.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)
     api.init_app(app, spec_kwargs={"servers": [{"url": app.config["PUBLIC_BASE_URL"]}]})
     _document_common_components(api)
     wechat_client.init_app(app)
@@ -62,6 +65,11 @@ def create_app(config=None):
         api.register_blueprint(blueprint)
     app.register_blueprint(h5_pages)
     app.register_blueprint(hours_pages)
+    health.init_app(app)
+
+    from server import console
+
+    console.init_app(app)
     return app
 
 

@@ -3,6 +3,7 @@ import functools
 from copy import deepcopy
 
 import flask_smorest
+from marshmallow import fields
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from server import messages
@@ -37,7 +38,25 @@ class Parser(FlaskParser):
             from server.errors import ApiError
 
             raise ApiError(400, "invalid_json", messages.INVALID_JSON)
-        return super().load_json(req, schema)
+        return json_booleans_only(schema, super().load_json(req, schema))
+
+
+# A value marshmallow's Boolean refuses, whatever text forms it reads as booleans.
+NOT_A_BOOLEAN = object()
+
+
+def json_booleans_only(schema, data):
+    """A JSON body's boolean fields take only true and false (the document says boolean).
+
+    marshmallow's Boolean also reads 0, 1, 0.0, "yes", "on"…, which query strings and the
+    console's forms need; in JSON such a value is a mistake, refused with the field's 422.
+    """
+    if not isinstance(data, dict):
+        return data
+    booleans = {field.data_key or name for name, field in schema.fields.items()
+                if isinstance(field, fields.Boolean) and not field.dump_only}
+    return {key: NOT_A_BOOLEAN if key in booleans and value is not None and not isinstance(value, bool) else value
+            for key, value in data.items()}
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -48,6 +67,23 @@ class Blueprint(flask_smorest.Blueprint):
     """
 
     ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._document_common_errors)
+
+    @staticmethod
+    def _document_common_errors(doc, doc_info, *, method, **kwargs):
+        """Document what any view may answer: 503 while the database is unreachable
+        (server/errors.py) and, for a POST, PUT or PATCH, 400 for a body that is not JSON (API.md)."""
+        statuses = (400, 503) if method in ("post", "put", "patch") else (503,)
+        responses = doc.setdefault("responses", {})
+        for status in statuses:
+            responses.setdefault(str(status), {
+                "description": messages.HTTP_ERRORS[status][1],
+                "content": {"application/json": {"schema": dict(ERROR_RESPONSE)}},
+            })
+        return doc
 
     def login_required(self, *roles):
         """Require a valid token whose identity has one of ``roles`` (any identity if none)."""
@@ -71,6 +107,17 @@ class Blueprint(flask_smorest.Blueprint):
         def decorator(func):
             self._add_error_docs(func, {s: messages.HTTP_ERRORS[s][1] for s in statuses})
             return func
+
+        return decorator
+
+    def file_response(self, content_type, description):
+        """``@bp.response`` for a file download, its content type documented with a binary body."""
+        binary = {"description": description,
+                  "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}
+
+        def decorator(func):
+            return self.doc(responses={"200": binary})(
+                self.response(200, content_type=content_type, description=description)(func))
 
         return decorator
 

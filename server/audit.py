@@ -23,3 +23,34 @@ def _in_request():
     from flask import has_request_context
 
     return has_request_context()
+
+
+def visible_entries(actor=None, action=None, entity_type=None, unit_id=None, start=None, end=None):
+    """SELECT of the entries the caller may read, newest first: a unit admin only their unit's.
+
+    ``actor`` matches part of the actor's name; ``start``/``end`` are UTC instants [start, end).
+    """
+    from server.auth.walls import walled_select
+
+    query = walled_select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor_name.contains(actor, autoescape=True))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if unit_id is not None:
+        query = query.where(AuditEntry.unit_id == unit_id)
+    if start is not None:
+        query = query.where(AuditEntry.at >= start)
+    if end is not None:
+        query = query.where(AuditEntry.at < end)
+    return query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+
+
+def visible_values(column):
+    """The distinct values of ``column`` (e.g. AuditEntry.action) among the entries the caller may read."""
+    from server.auth.walls import walled_select
+
+    query = walled_select(AuditEntry).with_only_columns(column).distinct().order_by(column)
+    return list(db.session.scalars(query))

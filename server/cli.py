@@ -1,4 +1,5 @@
-"""The `flask --app wsgi …` commands of API.md: init-db, seed-demo, create-admin, close-stale-shifts, qr."""
+"""The `flask --app wsgi …` commands of API.md: init-db, seed-demo, create-admin, set-admin-password,
+close-stale-shifts, qr."""
 import os
 from pathlib import Path
 
@@ -19,14 +20,21 @@ def init_db_command():
 
 
 @click.command("seed-demo")
-def seed_demo_command():
+@click.option("--activity/--no-activity", default=True,
+              help="Also add 30 days of ratings and cases and a year of shifts (only into an empty database).")
+def seed_demo_command(activity):
     """Add the demo units, members, windows, posts, codes and admins; print the logins."""
-    from server.demo import seed_demo
+    from server.demo import seed_activity, seed_demo
+    from server.stats.services import local_today
 
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("seed-demo refuses to run with the production configuration.")
     logins = seed_demo()
-    click.echo("Demo data ready. Admin logins (POST /api/v1/auth/admin):")
+    if activity:
+        ratings, shifts = seed_activity(local_today())
+        if ratings:
+            click.echo(f"Demo activity added: {ratings} ratings (30 days) and {shifts} volunteer shifts (a year).")
+    click.echo("Demo data ready. Admin logins (the console at /admin/, or POST /api/v1/auth/admin):")
     for username, password, role, unit in logins:
         click.echo(f"  {username:10} password: {password}   {role:13} {unit}")
 
@@ -49,6 +57,23 @@ def create_admin_command(username, password, role, unit_id):
     admin = create_admin(username, password, role, unit_id)
     db.session.commit()
     click.echo(f"Admin {admin.username} (id {admin.id}, {role}) created.")
+
+
+@click.command("set-admin-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_admin_password_command(username, password):
+    """Change an admin's password; every token and console session issued before stops working."""
+    from server.auth.services import set_admin_password
+
+    admin = db.session.scalar(select(Admin).where(Admin.username == username))
+    if admin is None:
+        raise click.ClickException(f"No admin named {username!r}.")
+    if len(password) < 8:
+        raise click.ClickException("The password must have at least 8 characters.")
+    set_admin_password(admin, password)
+    db.session.commit()
+    click.echo(f"Password of {admin.username} changed; their earlier logins are signed out.")
 
 
 @click.group("qr")
@@ -97,5 +122,6 @@ def close_stale_shifts_command():
 
 def init_app(app):
     """Register the commands."""
-    for command in (init_db_command, seed_demo_command, create_admin_command, close_stale_shifts_command, qr_group):
+    for command in (init_db_command, seed_demo_command, create_admin_command, set_admin_password_command,
+                    close_stale_shifts_command, qr_group):
         app.cli.add_command(command)

@@ -1,10 +1,15 @@
 """Demo data from the seed documents: the pilot red stations, their people, windows and posts."""
+import datetime as dt
+import random
+
 from sqlalchemy import select
 
+from server import messages
 from server.auth.services import create_admin
 from server.extensions import db
-from server.models import Admin, Member, Post, Unit, Window
+from server.models import Admin, Member, Post, QrCode, Rating, Shift, Unit, Window, utcnow
 from server.qr.services import issue_code
+from server.schemas import local_zone
 
 DEMO_PASSWORD = "hongse2026"
 
@@ -107,3 +112,68 @@ def seed_demo():
         logins.append((username, DEMO_PASSWORD, role, unit_name or "全部单位"))
     db.session.commit()
     return logins
+
+
+def seed_activity(today, seed=2026):
+    """A lived-in demo: 30 days of ratings up to ``today``, cases for the bad ones (most answered) and a
+    year of volunteer shifts, so the console's dashboard and queues have something to show.
+
+    Reproducible (seeded); does nothing when there are ratings already. Returns (ratings, shifts) added.
+    """
+    from server.cases.services import open_case
+
+    if db.session.scalar(select(Rating.id).limit(1)) is not None:
+        return 0, 0
+    zone = local_zone()
+    now = utcnow()
+    rng = random.Random(seed)
+    codes = db.session.scalars(select(QrCode).where(QrCode.kind.in_(("badge", "window")))).all()
+    # Units differ: most satisfy, one lags behind the goal.
+    mood = {name: weights for name, weights in zip(
+        [u.name for u in db.session.scalars(select(Unit).order_by(Unit.id))],
+        [[1, 1, 3, 12, 40], [1, 2, 4, 15, 30], [2, 2, 5, 14, 22], [5, 5, 8, 10, 12], [1, 1, 2, 10, 35],
+         [0, 1, 2, 8, 30], [1, 2, 3, 14, 36]])}
+    busy = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 1.5, 3.5, 4.5, 4.0, 3.0, 1.5, 2.0, 3.5, 4.0, 3.5, 2.5, 1.5, 1.0, 0.8, 0.5, 0.3, 0.2]
+    serial = 0
+    for back in range(29, -1, -1):
+        day = today - dt.timedelta(days=back)
+        weekend = day.weekday() >= 5
+        for code in codes:
+            unit = db.session.get(Unit, code.unit_id)
+            for _ in range(rng.randint(0, 3 if weekend and unit.type == "window_hall" else 6)):
+                serial += 1
+                hour = rng.choices(range(24), busy)[0]
+                at = dt.datetime.combine(day, dt.time(hour, rng.randrange(60)), zone)
+                if at > now:
+                    continue  # today's ratings stop at the current hour
+                score = rng.choices([1, 2, 3, 4, 5], mood[unit.name])[0]
+                tags = rng.sample(messages.NEGATIVE_TAGS, 1) if score <= 2 and rng.random() < 0.5 else \
+                    rng.sample(messages.POSITIVE_TAGS, rng.choice([0, 1, 2]))
+                rating = Rating(qr_code_id=code.id, unit_id=code.unit_id, member_id=code.member_id, window_id=code.window_id,
+                                target_key=f"{'member' if code.member_id else 'window'}:{code.member_id or code.window_id}",
+                                rater_key=f"dev:demo-{serial}", rated_on=day, score=score, tags=tags, comment="",
+                                created_at=at.astimezone(dt.timezone.utc))
+                db.session.add(rating)
+                db.session.flush()
+                if score <= 2:
+                    case = open_case(rating)
+                    if back > 3 and rng.random() < 0.8:
+                        case.status, case.contacted_at = "resolved", rating.created_at + dt.timedelta(hours=5)
+                        case.resolved_at = rating.created_at + dt.timedelta(days=rng.choice([1, 2, 3, 5, 8, 30]))
+    members = db.session.scalars(select(Member)).all()
+    shifts = 0
+    posts = db.session.scalars(select(Post)).all()
+    for back in range(365, 0, -1):
+        day = today - dt.timedelta(days=back)
+        for member in members:
+            if rng.random() < 0.12 + 0.1 * (day.month in (1, 2, 7, 8, 10)):
+                post = rng.choice(posts)
+                minutes = rng.choice([120, 180, 240])
+                status = "pending" if back < 20 and rng.random() < 0.6 else "approved"
+                started = dt.datetime.combine(day, dt.time(rng.choice([8, 9, 13, 14])), zone).astimezone(dt.timezone.utc)
+                shifts += 1
+                db.session.add(Shift(member_id=member.id, post_id=post.id, unit_id=post.unit_id, status=status,
+                                     started_at=started, ended_at=started + dt.timedelta(minutes=minutes), minutes=minutes,
+                                     credited_minutes=minutes if status == "approved" else None, source="scan"))
+    db.session.commit()
+    return serial, shifts

@@ -13,6 +13,18 @@ from server.extensions import db
 
 log = logging.getLogger(__name__)
 
+# Path prefixes answered with an HTML page instead of JSON (the admin console registers
+# "/admin/"): prefix -> function(status, message) returning a response.
+HTML_ERROR_PAGES = {}
+
+
+def _html_page(status, message):
+    """The HTML error page for this request's path, or None for the JSON shape."""
+    for prefix, render in HTML_ERROR_PAGES.items():
+        if request.path.startswith(prefix):
+            return render(status, message)
+    return None
+
 
 class ApiError(Exception):
     """An error a user can act on: status, stable code, Chinese message, field problems."""
@@ -72,6 +84,9 @@ def handle_http_exception(error):
     if status == 429:
         headers.update(dict(error.get_headers() or []))
         headers.pop("Content-Type", None)
+    page = _html_page(status, message)
+    if page is not None:
+        return page
     return error_response(status, code, message, fields, headers=headers)
 
 
@@ -81,17 +96,24 @@ def handle_api_error(error):
     return error_response(error.status, error.code, error.message, error.fields, error.extra)
 
 
+def _first_line(exception):
+    """An exception's first line, without the SQL, parameters or DETAIL the driver adds below."""
+    text = str(exception).strip()
+    return text.splitlines()[0] if text else type(exception).__name__
+
+
 def handle_integrity_error(error):
     """A unique or foreign-key constraint refused the write: 409, nothing half-written."""
     db.session.rollback()
-    log.info("integrity error on %s %s: %s", request.method, request.path, error.orig)
+    # The first line only: PostgreSQL's DETAIL line quotes the values (an openid, a phone).
+    log.info("integrity error on %s %s: %s", request.method, request.path, _first_line(error.orig))
     return error_response(409, "conflict", messages.INTEGRITY_CONFLICT)
 
 
 def handle_database_unavailable(error):
     """The database cannot be reached: 503, so clients retry instead of giving up."""
     db.session.rollback()
-    log.error("database unavailable on %s %s: %s", request.method, request.path, error)
+    log.error("database unavailable on %s %s: %s", request.method, request.path, _first_line(error.orig))
     return error_response(503, "database_unavailable", messages.DATABASE_UNAVAILABLE)
 
 
@@ -100,7 +122,7 @@ def handle_unexpected(error):
     db.session.rollback()
     log.exception("unhandled error on %s %s", request.method, request.path)
     code, message = messages.HTTP_ERRORS[500]
-    return error_response(500, code, message)
+    return _html_page(500, message) or error_response(500, code, message)
 
 
 def is_disconnect(error):

@@ -24,6 +24,11 @@ REQUEST_FAILED = "请求失败"
 INTEGRITY_CONFLICT = "数据与已有记录冲突，请检查后重试"
 DATABASE_UNAVAILABLE = "数据库暂时不可用，请稍后再试"
 
+# /healthz: what is down, named for whoever watches the load balancer.
+HEALTH_DOWN = "服务暂不可用：{parts}无法连接"
+HEALTH_PARTS = {"database": "数据库", "redis": "Redis 缓存"}
+HEALTH_PART_DOWN = "{part}无法连接"
+
 # Login and identity
 TOKEN_INVALID = "登录已失效，请重新登录"
 ADMIN_ONLY = "仅管理员可以进行此操作"
@@ -49,6 +54,9 @@ USER_ALREADY_BOUND = "您的微信已绑定党员/志愿者身份"
 UNIT_NOT_FOUND = "单位不存在"
 UNIT_ADMIN_NEEDS_UNIT = "单位管理员必须指定所属单位"
 NAME_TAKEN = "该名称已被使用"
+# A volunteer post's location (server/admin/services.py): typed coordinates are checked for sense.
+POST_OUTSIDE_CHINA = "该位置不在我国境内，请核对经纬度（纬度 {lat_min}–{lat_max}，经度 {lng_min}–{lng_max}）"
+POST_FAR_FROM_UNIT = "该位置距本单位最近的志愿岗“{post}”约 {km} 公里，超过 {limit} 公里，请核对经纬度"
 USERNAME_TAKEN = "该用户名已被使用"
 
 # marshmallow's validation messages, by field or validator and key.
@@ -112,6 +120,11 @@ CODE_REVOKED = "该二维码已停用，请扫描现场张贴的最新二维码"
 LIVE_CODE_EXPIRED = "动态签到码已过期，请扫描屏幕上最新的二维码"
 FONT_MISSING = "服务器缺少中文字体，暂时无法生成桌牌，请联系管理员"
 UNIT_HAS_NO_CODES = "该单位还没有在用的二维码"
+# Files made in the background for the console (server/export_jobs.py)
+EXPORT_BUSY = "您已有 {count} 个文件正在生成，请等它们完成后再试"
+EXPORT_FAILED = "生成文件时出错，请重试；如仍失败请联系系统管理员"
+EXPORT_INTERRUPTED = "生成过程被中断（服务可能已重启），请重新生成"
+EXPORT_NOT_FOUND = "该文件不存在或已过期（生成的文件保留 24 小时），请重新生成"
 
 # H5 pages (server/templates/h5): what a citizen or member reads after scanning with any camera.
 H5 = {
@@ -276,6 +289,15 @@ PERIOD_TOO_LONG = "统计区间不能超过 {days} 天"
 WINDOW_NOT_FOUND = "窗口不存在"
 MEMBER_NOT_FOUND = "党员/志愿者不存在"
 NOT_IN_UNIT = "不属于所选单位"
+# The admins' ratings workbook (GET /api/v1/admin/ratings/export.xlsx)
+RATINGS_EXPORT = {
+    "sheet": "评价明细",
+    "columns": ["编号", "评价时间", "单位", "评价对象类型", "评价对象", "评分", "满意程度", "标签", "留言", "留言状态",
+                "工单编号", "工单状态", "计入统计", "不计入原因", "追评的原评价编号"],
+    "target_kinds": {"member": "工作人员", "window": "窗口"},
+    "comment_status": {"shown": "已公开", "hidden": "已隐藏"},
+    "counted": {True: "是", False: "否"},
+}
 
 # WeChat subscribe messages, the admins' notifications and comment review (server/alerts)
 SUBSCRIPTION_TEMPLATE_UNKNOWN = "该提醒未开通，请刷新后重试"

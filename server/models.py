@@ -106,6 +106,8 @@ class WechatUser(db.Model):
     created_at: Mapped[dt.datetime] = created_at_column()
 
     member = relationship("Member", back_populates="wechat_user", uselist=False)
+    # The admin account this WeChat identity is linked to, if any (staff cannot rate their units).
+    admin = relationship("Admin", primaryjoin="Admin.wechat_user_id == WechatUser.id", uselist=False, viewonly=True)
 
 
 class Member(db.Model):
@@ -290,10 +292,13 @@ class Rating(db.Model):
     follow_up_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rating.id"), unique=True)
     excluded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     excluded_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The submitting client's id for this rating (optional): a retry with it gets this rating back.
+    client_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = created_at_column()
 
     __table_args__ = (
         sa.UniqueConstraint("rater_key", "target_key", "rated_on", name="uq_rating_once_a_day"),
+        sa.UniqueConstraint("rater_key", "client_id", name="uq_rating_rater_client"),
         sa.CheckConstraint("score BETWEEN 1 AND 5", name="score"),
         sa.Index("ix_rating_unit_created", "unit_id", "created_at"),
         # The figures (server/stats) read the ratings that count by local day, of one unit or of
@@ -380,6 +385,9 @@ class Shift(db.Model):
             sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"),
         ),
         sa.Index("ix_shift_unit_status_started", "unit_id", "status", "started_at"),
+        # Every unit's shifts of a period (the bureau's figures and hours exports): the columns the
+        # minutes need ride along, so PostgreSQL answers from the index alone.
+        sa.Index("ix_shift_started", "started_at", "status", "unit_id", "minutes", "credited_minutes"),
     )
 
 

@@ -8,7 +8,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from marshmallow.validate import Length
 
 from server.messages import VALIDATION as ZH
@@ -173,14 +173,21 @@ def paginate(query, args):
 
 
 class ErrorBodySchema(BaseSchema):
-    """The inside of every error answer."""
+    """The inside of every error answer; some errors add what they are about (API.md: the open
+    shift of a 409 ``shift_open``, the ``distance_m`` of a 422 ``out_of_range``…)."""
 
-    code = fields.String(metadata={"description": "stable English slug"})
-    message = fields.String(metadata={"description": "Chinese, fit to show the user"})
-    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()))
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True, metadata={"description": "stable English slug"})
+    message = fields.String(required=True, metadata={"description": "Chinese, fit to show the user"})
+    # A field's problems: its messages, or for a list or a nested object, its items' problems
+    # by index or name ({"tags": {"3": ["…"]}}).
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.Raw(metadata={"anyOf": [
+        {"type": "array", "items": {"type": "string"}}, {"type": "object"}]}))
 
 
 class ErrorSchema(BaseSchema):
     """Every error: {"error": {"code", "message", "fields"}}."""
 
-    error = fields.Nested(ErrorBodySchema)
+    error = fields.Nested(ErrorBodySchema, required=True)

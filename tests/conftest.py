@@ -167,6 +167,33 @@ def wechat_server():
         yield server
 
 
+@pytest.fixture
+def redis_url():
+    """The throwaway Redis scripts/test starts (TEST_REDIS_URL); a test needing Redis skips without it."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("needs Redis: TEST_REDIS_URL is not set (scripts/test starts a redis-server)")
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    """A key prefix of this test's own in the test Redis (REDIS_KEY_PREFIX); its keys are deleted after."""
+    import uuid
+
+    import redis
+
+    prefix = f"rs-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=prefix.rstrip(":") + "*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def wechat_config(server):
     """A TestConfig class whose WeChat client talks to the fake ``server``."""
 
@@ -264,3 +291,22 @@ def live_server(live_app):
     """The base URL of ``live_app`` served over real HTTP in a thread."""
     with serving(live_app) as base_url:
         yield base_url
+
+
+# --- Figures measured by the fault and fuzz tests, printed at the end of the run. ---
+
+FIGURES = []
+
+
+@pytest.fixture
+def figures(request):
+    """``figures(line)`` records a measured figure; every line is printed in the run's summary."""
+    return lambda line: FIGURES.append(f"{request.node.nodeid.split('::', 1)[-1]}: {line}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        db_name = "PostgreSQL" if USING_POSTGRES else "SQLite"
+        terminalreporter.write_sep("-", f"fault and fuzz figures ({db_name})")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

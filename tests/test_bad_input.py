@@ -29,7 +29,8 @@ STRING_BAD = [
 ]
 REQUIRED_STRING_BAD = [("empty", ""), ("blank", "   ")]
 BOOL_BAD = [("string", "maybe"), ("empty_string", ""), ("two", 2), ("float", 1.5), ("empty_list", []),
-            ("empty_object", {})]
+            ("empty_object", {}), ("one", 1), ("zero", 0), ("zero_float", 0.0), ("true_string", "true"),
+            ("yes", "yes")]
 INT_BAD = [("numeric_string", "200"), ("string", "abc"), ("float", 200.5), ("integral_float", 200.0),
            ("bool", True), ("negative", -1), ("zero", 0), ("neg_huge", -HUGE), ("big", 2**63)]
 ID_BAD = [("numeric_string", "1"), ("float", 1.0), ("bool", True), ("zero", 0), ("negative", -1),

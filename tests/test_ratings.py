@@ -67,6 +67,42 @@ def test_wechat_rater_is_keyed_on_the_user_not_the_device(app, world, codes):
     assert rating.wechat_user_id == world.citizen.id and rating.rater_key == f"wx:{world.citizen.id}"
 
 
+class TestRetryWithClientId:
+    """A rating sent again with its client_id (the answer was lost) gets the same rating back."""
+
+    def test_a_retry_answers_200_with_the_same_rating_and_case(self, app, world, codes):
+        body = {"tags": ["推诿"], "client_id": "c-1"}
+        first = rate(app.test_client(), codes["window"], 2, headers=world.citizen_headers, **body)
+        assert first.status_code == 201 and first.json["case"] is not None
+        # Whatever else the retry says (here another score), it is the same rating.
+        again = rate(app.test_client(), codes["window"], 1, headers=world.citizen_headers, **body)
+        assert again.status_code == 200 and again.json == first.json
+        assert rating_count() == 1 and db.session.scalar(select(func.count()).select_from(Case)) == 1
+        assert db.session.scalar(select(Rating.client_id)) == "c-1"
+
+    def test_another_client_id_the_same_day_is_already_rated(self, app, world, codes):
+        assert rate(app.test_client(), codes["window"], headers=world.citizen_headers, client_id="c-1").status_code == 201
+        error = assert_error(rate(app.test_client(), codes["window"], headers=world.citizen_headers, client_id="c-2"), 409)
+        assert error["code"] == "already_rated" and rating_count() == 1
+
+    def test_the_client_id_is_the_raters_own(self, app, world, codes):
+        """Another rater's identical client_id neither finds nor blocks the first rater's rating."""
+        first = rate(app.test_client(), codes["window"], headers=world.citizen_headers, client_id="same")
+        other = rate(app.test_client(), codes["window"], client_id="same")  # an H5 device
+        assert first.status_code == other.status_code == 201 and first.json["id"] != other.json["id"]
+        assert rating_count() == 2
+
+    def test_an_h5_device_retries_with_its_cookie(self, client, codes):
+        first = rate(client, codes["badge"], 5, client_id="d-1")
+        again = rate(client, codes["badge"], 5, client_id="d-1")
+        assert (first.status_code, again.status_code) == (201, 200) and again.json["id"] == first.json["id"]
+
+    def test_a_blank_or_long_client_id_is_refused(self, client, codes):
+        for bad in ("", " ", "x" * 65, 7):
+            assert_error(rate(client, codes["window"], client_id=bad), 422, "client_id")
+        assert rating_count() == 0
+
+
 def test_staff_cannot_rate(client, world, codes):
     """Admins never rate; a member does not rate their own unit's people or windows."""
     for headers in (world.a_headers, world.bureau_headers):

@@ -290,3 +290,13 @@ def test_display_page_shows_the_live_code(client, world):
         response = client.get(path)
         assert response.status_code == 404, path
         assert "base64" not in response.get_data(as_text=True)
+
+
+def test_the_link_rules_verification_file_is_served_under_q(app, client, codes):
+    """WeChat checks the 「扫普通链接二维码打开小程序」 rule by fetching its file from /q/."""
+    assert client.get("/q/Ab12Cd34Ef.txt").status_code == 404  # not configured: an unknown code
+    app.config.update(WECHAT_LINK_VERIFY_FILE="Ab12Cd34Ef.txt", WECHAT_LINK_VERIFY_CONTENT="f0e1d2c3b4a5")
+    response = client.get("/q/Ab12Cd34Ef.txt")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "f0e1d2c3b4a5"
+    assert client.get(f"/q/{codes['badge']}").status_code == 200  # codes still open their pages

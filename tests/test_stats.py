@@ -19,7 +19,7 @@ from conftest import assert_error, bearer, make_unit_with_objects
 from server import messages
 from server.auth.services import create_admin
 from server.extensions import db
-from server.models import Case, Member, Post, Rating, Shift, Unit, Window
+from server.models import Case, Member, Rating, Shift, Unit, Window
 from server.qr.services import issue_code
 from server.stats import services
 
@@ -31,6 +31,7 @@ NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=ZONE).astimezone(UTC)
 TODAY = dt.date(2026, 11, 25)
 STATS, RANKINGS, RATINGS = "/api/v1/admin/stats", "/api/v1/admin/rankings", "/api/v1/admin/ratings"
 MIN_RATINGS = 6
+INCLUDE_ALL = ("by_unit", "hours_by_month")
 TAGS = messages.POSITIVE_TAGS + messages.NEGATIVE_TAGS
 COMPLAINT, SHIRKING, ERROR = (messages.ZERO_TAGS[z] for z in ("zero_complaints", "zero_shirking", "zero_errors"))
 
@@ -229,7 +230,26 @@ def hours_of(first, last, unit_id=None, member_id=None):
     return {"hours_approved": round(approved / 60, 2), "hours_pending": round(pending / 60, 2)}
 
 
-def expected_stats(first, last, unit_id=None, window_id=None, member_id=None):
+def months_up_to(last, count=12):
+    """(first, last) days of the ``count`` local months up to ``last``'s month, the final one ending on ``last``."""
+    months, year, month = [], last.year, last.month
+    for _ in range(count):
+        start = dt.date(year, month, 1)
+        following = dt.date(year + (month == 12), month % 12 + 1, 1)
+        months.append((start, min(following - DAY, last)))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def expected_by_unit(ratings, unit_id, window_id, member_id):
+    units = db.session.scalars(select(Unit).order_by(Unit.id)).all()
+    narrowed = db.session.get(Window, window_id) if window_id else db.session.get(Member, member_id) if member_id else None
+    return [{"unit": {"id": u.id, "name": u.name}, "unit_id": u.id,
+             **rating_figures([r for r in ratings if r.unit_id == u.id])}
+            for u in units if (unit_id is None or u.id == unit_id) and (narrowed is None or u.id == narrowed.unit_id)]
+
+
+def expected_stats(first, last, unit_id=None, window_id=None, member_id=None, include=()):
     ratings = counted(first, last, unit_id, window_id, member_id)
     figures = rating_figures(ratings)
     windows = [] if member_id is not None else [
@@ -261,6 +281,10 @@ def expected_stats(first, last, unit_id=None, window_id=None, member_id=None):
         "by_day": by_day,
         "by_hour": [{"hour": h, "ratings": sum(grid[d][h] for d in range(7))} for h in range(24)],
         "by_weekday_hour": grid,
+        **({"by_unit": expected_by_unit(ratings, unit_id, window_id, member_id)} if "by_unit" in include else {}),
+        **({"hours_by_month": [{"month": f"{start:%Y-%m}", "first": start.isoformat(), "last": end.isoformat(),
+                                **hours_of(start, end, unit_id, member_id)} for start, end in months_up_to(last)]}
+           if "hours_by_month" in include else {}),
     }
 
 
@@ -296,9 +320,12 @@ PERIODS = [
 
 @pytest.mark.parametrize("label,period,expected_period", PERIODS, ids=[p[0] for p in PERIODS])
 def test_stats_match_figures_computed_from_the_raw_rows(client, data, label, period, expected_period):
-    for name, headers, query, scope in scopes(data):
-        answer = get(client, STATS, headers, **query, **period)
-        expected = expected_stats(*expected_period, **{"unit_id": None, **scope})
+    for index, (name, headers, query, scope) in enumerate(scopes(data)):
+        # Every other scope asks for the extra figures too; the others must not get them.
+        include = INCLUDE_ALL if index % 2 == 0 else ()
+        extra = {"include": ",".join(include)} if include else {}
+        answer = get(client, STATS, headers, **query, **period, **extra)
+        expected = expected_stats(*expected_period, **{"unit_id": None, **scope}, include=include)
         for key in expected:
             assert answer[key] == expected[key], (name, key)
         assert set(answer) == set(expected), name
@@ -310,9 +337,11 @@ def test_the_data_set_is_varied(data):
     assert {r.score for r in ratings} == {1, 2, 3, 4, 5}
     assert any(r.excluded_at for r in ratings) and any(r.follow_up_of_id for r in ratings)
     assert len({r.created_at.astimezone(ZONE).hour for r in ratings}) == 24
-    month = expected_stats(dt.date(2026, 10, 1), TODAY)
+    month = expected_stats(dt.date(2026, 10, 1), TODAY, include=INCLUDE_ALL)
     assert month["cases_due"] > month["cases_on_time"] > 0 and month["cases_overdue"] > 0
     assert month["hours_approved"] > 0 and month["hours_pending"] > 0
+    assert [m["month"] for m in month["hours_by_month"] if m["hours_approved"]] == ["2026-10", "2026-11"]
+    assert [u["ratings"] > 0 for u in month["by_unit"]] == [True, True, True]
     a_zeros = expected_stats(dt.date(2026, 10, 1), TODAY, data.a.unit.id)["zeros"]["windows"]
     assert [w["ratings"] > 0 for w in a_zeros] == [True, False]
 
@@ -413,6 +442,17 @@ BAD_QUERIES = [
 def test_stats_bad_arguments_are_422(client, data, query, field):
     error = assert_error(client.get(STATS, headers=data.world.bureau_headers, query_string=query), 422, field)
     assert error["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("include", ["everything", "by_unit,", "by_unit,by_day"])
+def test_stats_include_names_only_the_extra_figures(client, data, include):
+    assert_error(client.get(STATS, headers=data.world.bureau_headers, query_string={"include": include}), 422, "include")
+
+
+def test_stats_include_one_extra_figure(client, data):
+    answer = get(client, STATS, data.world.a_headers, include="hours_by_month")
+    assert "hours_by_month" in answer and "by_unit" not in answer
+    assert answer["hours_by_month"] == expected_stats(TODAY - 29 * DAY, TODAY, data.a.unit.id, include=INCLUDE_ALL)["hours_by_month"]
 
 
 @pytest.mark.parametrize("query,field", [({"from": "2026-11-10", "to": "2026-11-01"}, "to"), ({"score": "6"}, "score"),

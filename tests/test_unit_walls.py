@@ -116,6 +116,7 @@ WALL_TABLE = {
     ("GET", "/api/v1/admin/stats"): Wall("unit_query"),
     ("GET", "/api/v1/admin/rankings"): Wall("bureau_only", body=lambda w, side: None),
     ("GET", "/api/v1/admin/ratings"): Wall("list"),
+    ("GET", "/api/v1/admin/ratings/export.xlsx"): Wall("unit_query"),
     ("POST", "/api/v1/admin/ratings/{rating_id}/comment"): Wall(
         "item", "rating", body=lambda w, side: {"action": "show"}),
     ("GET", "/api/v1/admin/notifications"): Wall("own"),
@@ -151,7 +152,7 @@ def w(world):
         issue_code("post", side.post)
         side.shift = pending_shift(side)
         side.hours_record, _ = issue_record(side.member)
-        side.rating, side.case = submit_rating(Rater(f"dev:wall-{side.unit.id}"), side.code.token, 1)
+        side.rating, side.case, _ = submit_rating(Rater(f"dev:wall-{side.unit.id}"), side.code.token, 1)
         side.rating.comment, side.rating.comment_status = "态度差", "hidden"  # held for the comment review
         # The bad rating alerted the unit's admin.
         side.notification = db.session.scalar(select(Notification).where(Notification.admin_id == side.admin.id))

@@ -4,6 +4,17 @@ const f = require('./member-fixtures')
 
 beforeEach(f.resetModules)
 
+/** Fill in the claim form (the pickers and the reason that are given), then submit it. */
+async function submitClaim(page, { post, day, start, end, reason } = {}) {
+  Object.entries({ '#post': post, '#day': day, '#start': start, '#end': end }).forEach(([selector, value]) => {
+    if (value !== undefined) h.pick(page, selector, value)
+  })
+  if (reason !== undefined) h.input(page, '#reason', reason)
+  await h.flush()
+  h.tap(page, '#submit')
+  await h.flush()
+}
+
 describe('hours', () => {
   test('approved and pending hours, the star level and the progress bar to the next level', async () => {
     f.serveShifts()
@@ -68,14 +79,7 @@ describe('claim', () => {
     state.shifts.push(f.shift({ id: 3, status: 'approved' }))
     h.fake.server.on('POST', '/api/v1/shifts/claims', (req) => [201, f.shift({ id: 9, status: 'pending', source: 'claim', ...req.data })])
     const page = await h.openPage('pages/claim/claim')
-    page.querySelector('#post').dispatchEvent('change', { detail: { value: '0' } })
-    page.querySelector('#day').dispatchEvent('change', { detail: { value: '2026-11-20' } })
-    page.querySelector('#start').dispatchEvent('change', { detail: { value: '09:00' } })
-    page.querySelector('#end').dispatchEvent('change', { detail: { value: '11:30' } })
-    h.input(page, '#reason', '手机没电，未能扫码')
-    await h.flush()
-    h.tap(page, '#submit')
-    await h.flush()
+    await submitClaim(page, { post: '0', day: '2026-11-20', start: '09:00', end: '11:30', reason: '手机没电，未能扫码' })
     const [claim] = h.fake.server.callsTo('POST', '/api/v1/shifts/claims')
     expect(claim.data).toEqual({
       post_id: 5, started_at: '2026-11-20T09:00:00+08:00', ended_at: '2026-11-20T11:30:00+08:00', reason: '手机没电，未能扫码',
@@ -89,19 +93,12 @@ describe('claim', () => {
     h.fake.server.on('POST', '/api/v1/shifts/claims', () => [422, { error: {
       code: 'claim_reversed', message: '结束时间必须晚于开始时间', fields: { ended_at: ['结束时间必须晚于开始时间'] } } }])
     const page = await h.openPage('pages/claim/claim')
-    h.tap(page, '#submit')
-    await h.flush()
+    await submitClaim(page)
     expect(h.text(page.querySelector('#error-post_id'))).toBe('请选择服务岗位')
     expect(h.text(page.querySelector('#error-reason'))).toBe('请填写补录原因')
     expect(h.fake.server.callsTo('POST', '/api/v1/shifts/claims')).toEqual([])
 
-    page.querySelector('#post').dispatchEvent('change', { detail: { value: '0' } })
-    page.querySelector('#start').dispatchEvent('change', { detail: { value: '11:00' } })
-    page.querySelector('#end').dispatchEvent('change', { detail: { value: '10:00' } })
-    h.input(page, '#reason', '忘记签到')
-    await h.flush()
-    h.tap(page, '#submit')
-    await h.flush()
+    await submitClaim(page, { post: '0', start: '11:00', end: '10:00', reason: '忘记签到' })
     expect(h.fake.server.callsTo('POST', '/api/v1/shifts/claims')).toHaveLength(1)
     expect(h.text(page.querySelector('#error-ended_at'))).toBe('结束时间必须晚于开始时间')
     expect(page.querySelector('#error-post_id')).toBeFalsy()
@@ -117,12 +114,7 @@ describe('claim', () => {
     h.tap(page, '#scan-post')
     await h.flush()
     expect(h.text(page.querySelector('#post'))).toBe('服务区志愿服务台')
-    page.querySelector('#start').dispatchEvent('change', { detail: { value: '08:00' } })
-    page.querySelector('#end').dispatchEvent('change', { detail: { value: '09:00' } })
-    h.input(page, '#reason', '忘记签到')
-    await h.flush()
-    h.tap(page, '#submit')
-    await h.flush()
+    await submitClaim(page, { start: '08:00', end: '09:00', reason: '忘记签到' })
     expect(h.fake.server.callsTo('POST', '/api/v1/shifts/claims')[0].data.post_id).toBe(5)
     expect(h.text(page.querySelector('#error'))).toContain('时间重叠')
   })

@@ -19,7 +19,7 @@ bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="ÁÆ°Áê
 def _register(path, model, schema, patch_schema, *, create_roles=("admin",), created_schema=None, after_create=None):
     """Add /admin/{path} (GET list, POST create) and /admin/{path}/{id} (GET, PATCH) for ``model``."""
     created_schema = created_schema or schema
-    snapshot = schema(exclude=("unit",) if "unit" in schema._declared_fields else ()).dump
+    snapshot = services.audit_snapshot(schema)
     label = model.__tablename__
 
     class Collection(MethodView):

@@ -11,6 +11,10 @@ PHOTO_URL = validate.Regexp(r"^(https?://|/)\S*$|^$", error=ZH["invalid_url"])
 PHONE = validate.Regexp(r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})?\Z", error=ZH["phone"])
 
 
+# The document's pattern covers both directions of the one schema: a whole number in, masked out.
+PHONE_DOCUMENTED = r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{3}\*{3,}[0-9]{4})?$"
+
+
 class MaskedPhone(fields.String):
     """A phone number taken whole and given back masked (138****1234)."""
 
@@ -58,7 +62,8 @@ class MemberSchema(BaseSchema):
     post_title = Text(max_length=100)
     is_party_member = fields.Boolean()
     commitment = Text(max_length=200)
-    phone = MaskedPhone(validate=PHONE, metadata={"description": "返回时脱敏，如 138****1234"})
+    phone = MaskedPhone(validate=PHONE, metadata={"description": "提交完整号码；返回时脱敏，如 138****1234",
+                                                  "pattern": PHONE_DOCUMENTED})
     photo_url = Text(max_length=500, validate=PHOTO_URL)
     badge_no = Text(max_length=32)
     bound = fields.Function(lambda m: m.wechat_user_id is not None, dump_only=True)

@@ -1,4 +1,5 @@
 """Create, read and change managed objects behind the unit wall, with an audit entry each."""
+from flask import current_app
 from sqlalchemy import select
 
 from server import audit, messages
@@ -7,8 +8,18 @@ from server.auth.walls import get_walled, unit_column, walled_select, walled_uni
 from server.errors import ApiError, field_error
 from server.extensions import db
 from server.models import Post, Unit
+from server.shifts.geo import distance_m
 
 BUREAU_ONLY_UNIT_FIELDS = ("name", "type", "is_red_station")
+# Where a post may be: a box around China's territory (Hainan's southern islands to Heilongjiang,
+# Xinjiang to Heilongjiang's east), so swapped or mistyped coordinates are caught before printing.
+CHINA_LAT = (3.8, 53.6)
+CHINA_LNG = (73.4, 135.1)
+
+
+def audit_snapshot(schema):
+    """What the audit trail keeps of an object of ``schema``: its own fields, not its nested unit."""
+    return schema(exclude=("unit",) if "unit" in schema._declared_fields else ()).dump
 
 
 def list_objects(model, args):
@@ -73,6 +84,39 @@ def check_rules(obj):
     """Rules that span fields and stored values (a PATCH may send only one side)."""
     if isinstance(obj, Post) and obj.default_shift_minutes > obj.max_open_minutes:
         raise field_error("default_shift_minutes", messages.VALIDATION["range_max"].format(max=obj.max_open_minutes))
+    if isinstance(obj, Post):
+        check_post_in_china(obj.lat, obj.lng)
+
+
+def check_post_in_china(lat, lng):
+    """422 on both coordinates when a post's location lies outside China (swapped or mistyped)."""
+    if CHINA_LAT[0] <= lat <= CHINA_LAT[1] and CHINA_LNG[0] <= lng <= CHINA_LNG[1]:
+        return
+    message = messages.POST_OUTSIDE_CHINA.format(lat_min=CHINA_LAT[0], lat_max=CHINA_LAT[1],
+                                                 lng_min=CHINA_LNG[0], lng_max=CHINA_LNG[1])
+    raise ApiError(422, "validation_error", messages.HTTP_ERRORS[422][1], fields={"lat": [message], "lng": [message]})
+
+
+def post_far_from_unit(post):
+    """The distance warning for a post further than POST_MAX_DISTANCE_KM from every other post of its
+    unit (a digit typed wrong moves a post by tens of kilometres), or None.
+
+    A unit's posts lie along one road or around one hall; one far from all the others is more
+    likely a typing mistake than a new site, so the console asks the admin to confirm it.
+    """
+    limit_km = current_app.config["POST_MAX_DISTANCE_KM"]
+    if not limit_km:
+        return None
+    others = db.session.execute(
+        select(Post.name, Post.lat, Post.lng).where(Post.unit_id == post.unit_id, Post.id != post.id)
+    ).all()
+    if not others:
+        return None
+    nearest = min(others, key=lambda other: distance_m(post.lat, post.lng, other.lat, other.lng))
+    km = distance_m(post.lat, post.lng, nearest.lat, nearest.lng) / 1000
+    if km <= limit_km:
+        return None
+    return messages.POST_FAR_FROM_UNIT.format(post=nearest.name, km=f"{km:.0f}", limit=f"{limit_km:g}")
 
 
 def require_bureau():

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask import g, request
+from sqlalchemy.orm import joinedload
 
 from server import messages
 from server.auth import tokens
@@ -53,7 +54,9 @@ def _load_identity():
     if payload is None or not isinstance(payload.get("id"), int):
         return None
     model = Admin if payload.get("k") == "admin" else WechatUser
-    account = db.session.get(model, payload["id"])
+    # A WeChat user's member (their role) and linked admin come in the same query: requests ask for them.
+    options = [joinedload(WechatUser.member), joinedload(WechatUser.admin)] if model is WechatUser else []
+    account = db.session.get(model, payload["id"], options=options)
     if account is None or account.token_version != payload.get("v"):
         return None
     return Identity(admin=account) if model is Admin else Identity(user=account)

@@ -111,6 +111,15 @@ def new_bind_code(member):
     return code
 
 
+def current_bind_code(member):
+    """The member's newest bind code that can still be used (unused, unexpired), or None."""
+    return db.session.scalar(
+        select(BindCode)
+        .where(BindCode.member_id == member.id, BindCode.used_at.is_(None), BindCode.expires_at > utcnow())
+        .order_by(BindCode.id.desc()).limit(1)
+    )
+
+
 def bind_member(user, raw_code):
     """Link ``user``'s WeChat identity to the member a bind code was issued for."""
     code = db.session.scalar(select(BindCode).where(BindCode.code == raw_code.strip().upper()))

@@ -19,7 +19,7 @@ from server import messages
 from server.auth.walls import walled_unit_id
 from server.errors import field_error
 from server.extensions import db
-from server.hours.entries import approved_entries, hours_value, political_status
+from server.hours.entries import approved_entries, approved_entries_query, hours_value, period_bounds, political_status
 from server.messages import HOURS_EXPORT as T
 from server.models import Shift, Unit
 from server.shifts.hours import star_level
@@ -48,8 +48,39 @@ def export_unit_id(unit_id):
     return unit.id
 
 
-def _sheet(workbook, title, columns, widths):
-    """A write-only sheet with a bold, frozen header row and set column widths."""
+def filters_from_args(args):
+    """The entries an export request (HoursExportArgsSchema) covers, behind the unit wall."""
+    unit_id = export_unit_id(args.get("unit_id"))
+    start, end = period_bounds(args.get("date_from"), args.get("date_to"))
+    return {"unit_id": unit_id, "start": start, "end": end}
+
+
+def download_name(args, filters, extension):
+    """hours-unit-3-2026-11-01-2026-11-30.xlsx: scope and period in the file's name."""
+    scope = f"unit-{filters['unit_id']}" if filters["unit_id"] else "all"
+    period = f"{args.get('date_from') or 'start'}-{args.get('date_to') or 'now'}"
+    return f"hours-{scope}-{period}.{extension}"
+
+
+def count_entries(**filters):
+    """How many entries ``filters`` select: the total an export's progress counts towards."""
+    query = approved_entries_query(**filters).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(query))
+
+
+def _counted(entries, progress, total, every=200):
+    """``entries`` passed through, calling ``progress(done, total)`` every ``every`` entries and at the end."""
+    done = 0
+    for done, entry in enumerate(entries, start=1):
+        if progress and done % every == 0:
+            progress(done, total)
+        yield entry
+    if progress:
+        progress(done, total)
+
+
+def header_sheet(workbook, title, columns, widths):
+    """A write-only sheet with a bold, frozen header row and set column widths (the ratings workbook uses it too)."""
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -64,7 +95,7 @@ def _sheet(workbook, title, columns, widths):
     return sheet
 
 
-def _cell(sheet, value, number_format=None):
+def safe_cell(sheet, value, number_format=None):
     """A cell with ``number_format``; text that starts like a formula stays text."""
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith("="):
@@ -96,21 +127,27 @@ def lifetime_approved_minutes(member_ids):
     return totals
 
 
-def write_workbook(out, **filters):
-    """Write the workbook of approved hours matching ``filters`` (see approved_entries) to ``out``."""
+def write_workbook(out, progress=None, **filters):
+    """Write the workbook of approved hours matching ``filters`` (see approved_entries) to ``out``.
+
+    ``progress(done, total)``, when given, hears how many entries are written so far.
+    """
+    entries = approved_entries(**filters)
+    if progress:
+        entries = _counted(entries, progress, count_entries(**filters))
     workbook = Workbook(write_only=True)
-    summary = _sheet(workbook, T["summary_sheet"], T["summary_columns"], SUMMARY_WIDTHS)
-    detail = _sheet(workbook, T["detail_sheet"], T["detail_columns"], DETAIL_WIDTHS)
+    summary = header_sheet(workbook, T["summary_sheet"], T["summary_columns"], SUMMARY_WIDTHS)
+    detail = header_sheet(workbook, T["detail_sheet"], T["detail_columns"], DETAIL_WIDTHS)
     members = {}
     rows = 1
-    for entry in approved_entries(**filters):
+    for entry in entries:
         started = _naive_local(entry, entry.started_at)
         detail.append([
-            _cell(detail, entry.member_name), _cell(detail, entry.unit_name), _cell(detail, entry.post_name),
-            _cell(detail, started.date(), DATE_FORMAT), _cell(detail, started, DATETIME_FORMAT),
-            _cell(detail, _naive_local(entry, entry.ended_at), DATETIME_FORMAT),
-            entry.minutes, entry.credited_minutes, _cell(detail, entry.content), _cell(detail, entry.reviewer_name),
-            _cell(detail, _naive_local(entry, entry.reviewed_at), DATETIME_FORMAT), entry.source_label,
+            safe_cell(detail, entry.member_name), safe_cell(detail, entry.unit_name), safe_cell(detail, entry.post_name),
+            safe_cell(detail, started.date(), DATE_FORMAT), safe_cell(detail, started, DATETIME_FORMAT),
+            safe_cell(detail, _naive_local(entry, entry.ended_at), DATETIME_FORMAT),
+            entry.minutes, entry.credited_minutes, safe_cell(detail, entry.content), safe_cell(detail, entry.reviewer_name),
+            safe_cell(detail, _naive_local(entry, entry.reviewed_at), DATETIME_FORMAT), entry.source_label,
         ])
         rows += 1
         totals = members.setdefault(entry.member_id, {"entry": entry, "count": 0, "minutes": 0})
@@ -122,10 +159,10 @@ def write_workbook(out, **filters):
         entry = totals["entry"]
         all_minutes = lifetime.get(member_id, 0)
         summary.append([
-            _cell(summary, entry.member_name), _cell(summary, entry.member_unit_name),
+            safe_cell(summary, entry.member_name), safe_cell(summary, entry.member_unit_name),
             political_status(entry.is_party_member), totals["count"],
-            _cell(summary, hours_value(totals["minutes"]), HOURS_FORMAT), star_level(all_minutes)[0],
-            _cell(summary, hours_value(all_minutes), HOURS_FORMAT),
+            safe_cell(summary, hours_value(totals["minutes"]), HOURS_FORMAT), star_level(all_minutes)[0],
+            safe_cell(summary, hours_value(all_minutes), HOURS_FORMAT),
         ])
     summary.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_WIDTHS))}{len(members) + 1}"
     workbook.save(out)
@@ -137,16 +174,19 @@ def _csv_safe(value):
     return value
 
 
-def write_platform_csv(out, **filters):
+def write_platform_csv(out, progress=None, **filters):
     """Write the platform CSV (UTF-8 with BOM, so Excel reads it) of ``filters``' entries to binary ``out``.
 
     We do not store identity documents: 证件类型 and 证件号码 are left empty for the unit to
-    fill in before uploading.
+    fill in before uploading. ``progress(done, total)`` as for write_workbook.
     """
+    entries = approved_entries(**filters)
+    if progress:
+        entries = _counted(entries, progress, count_entries(**filters))
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(T["platform_columns"])
-    for entry in approved_entries(**filters):
+    for entry in entries:
         writer.writerow([_csv_safe(value) for value in (
             entry.member_name, "", "", f"{entry.local(entry.started_at):%Y-%m-%d}",
             f"{hours_value(entry.credited_minutes):.2f}", entry.post_name, entry.unit_name,
@@ -154,7 +194,7 @@ def write_platform_csv(out, **filters):
     text.detach()  # leave ``out`` open for sending
 
 
-def _spooled(write, **filters):
+def spooled(write, **filters):
     """What ``write(out, **filters)`` writes, in a temporary file (on disk past a few MB), rewound for sending."""
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     write(out, **filters)
@@ -164,9 +204,9 @@ def _spooled(write, **filters):
 
 def workbook_file(**filters):
     """The workbook, ready to send."""
-    return _spooled(write_workbook, **filters)
+    return spooled(write_workbook, **filters)
 
 
 def platform_csv_file(**filters):
     """The platform CSV, ready to send."""
-    return _spooled(write_platform_csv, **filters)
+    return spooled(write_platform_csv, **filters)

@@ -10,7 +10,7 @@ from server.auth.identity import current_identity
 from server.errors import ApiError
 from server.extensions import db
 from server.hours import export, records, schemas
-from server.hours.entries import hours_text, period_bounds, political_status
+from server.hours.entries import hours_text, political_status
 from server.qr.fonts import FontMissingError
 from server.schemas import local_zone, page_schema, paginate
 
@@ -20,14 +20,7 @@ pages = FlaskBlueprint("hours_pages", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def file_response(content_type, description):
-    """``@bp.response`` for a file download, its content type documented with a binary body."""
-    binary = {"description": description, "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}
-
-    def decorator(func):
-        return bp.doc(responses={"200": binary})(bp.response(200, content_type=content_type, description=description)(func))
-
-    return decorator
+file_response = bp.file_response
 
 
 @bp.route("/members/<int:member_id>/record.pdf")
@@ -75,27 +68,15 @@ def revoke_record(data, record_id):
     return records.record_view(record)
 
 
-def _export_filters(args):
-    unit_id = export.export_unit_id(args.get("unit_id"))
-    start, end = period_bounds(args.get("date_from"), args.get("date_to"))
-    return {"unit_id": unit_id, "start": start, "end": end}
-
-
-def _export_name(args, filters, extension):
-    scope = f"unit-{filters['unit_id']}" if filters["unit_id"] else "all"
-    period = f"{args.get('date_from') or 'start'}-{args.get('date_to') or 'now'}"
-    return f"hours-{scope}-{period}.{extension}"
-
-
 @bp.route("/admin/hours/export.xlsx")
 @bp.login_required("admin")
 @bp.arguments(schemas.HoursExportArgsSchema, location="query")
 @file_response(XLSX, "核定时长工作簿：汇总（每人一行）与明细（每次服务一行）")
 def export_xlsx(args):
     """Approved hours as an Excel workbook, by unit (unit admins: their own) and period of check-in dates."""
-    filters = _export_filters(args)
+    filters = export.filters_from_args(args)
     return send_file(export.workbook_file(**filters), mimetype=XLSX, as_attachment=True,
-                     download_name=_export_name(args, filters, "xlsx"), max_age=0)
+                     download_name=export.download_name(args, filters, "xlsx"), max_age=0)
 
 
 @bp.route("/admin/hours/export.csv")
@@ -104,9 +85,9 @@ def export_xlsx(args):
 @file_response("text/csv", "全国志愿服务信息系统导入格式（UTF-8 带 BOM）；证件类型、证件号码本系统不存储，留空由单位补填")
 def export_csv(args):
     """Approved hours, one row per shift, in the columns the national volunteer platform imports."""
-    filters = _export_filters(args)
+    filters = export.filters_from_args(args)
     return send_file(export.platform_csv_file(**filters), mimetype="text/csv", as_attachment=True,
-                     download_name=_export_name(args, filters, "csv"), max_age=0)
+                     download_name=export.download_name(args, filters, "csv"), max_age=0)
 
 
 @pages.route("/verify/<token>")

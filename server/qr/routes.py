@@ -53,6 +53,48 @@ def signs_or_503(render):
         raise ApiError(503, "font_missing", messages.FONT_MISSING)
 
 
+def codes_query(unit_id=None, kind=None, state="current"):
+    """SELECT of the codes the caller may see, by unit and kind; ``state``: current, revoked or all."""
+    query = list_objects(QrCode, {"unit_id": unit_id})
+    if kind:
+        query = query.where(QrCode.kind == kind)
+    if state == "current":
+        query = query.where(QrCode.revoked_at.is_(None))
+    elif state == "revoked":
+        query = query.where(QrCode.revoked_at.is_not(None))
+    return query
+
+
+def issue_for(kind, target_id):
+    """The code of the caller's ``kind`` target ``target_id``: (its current code, False) or (a new one, True).
+
+    Another unit's target is "not found" on the field, like one that does not exist.
+    """
+    try:
+        target = get_walled(TARGET_MODEL[kind], target_id)
+    except ApiError:
+        raise field_error("target_id", messages.QR_TARGET_NOT_FOUND)
+    existing = services.current_code(kind, target)
+    if existing is not None:
+        return existing, False
+    return services.issue_code(kind, target, current_identity().admin.id), True
+
+
+def reissue_for(code_id, reason=""):
+    """Revoke the caller's code ``code_id`` and issue its target a new one with a new token."""
+    old = get_walled(QrCode, code_id)
+    services.revoke_code(old, reason)
+    return services.issue_code(old.kind, old.target, current_identity().admin.id)
+
+
+def printable_sign(code_id, layout):
+    """(code, PNG) of the caller's current code ``code_id`` as a sign of ``layout`` (desk or badge)."""
+    code = current_code_or_410(code_id)
+    if code.kind not in layouts()[layout]["kinds"]:
+        raise field_error("layout", messages.QR_LAYOUT_NOT_FOR_KIND)
+    return code, signs_or_503(lambda: services.sign_png(code, layout))
+
+
 @bp.route("/qrcodes")
 class QrCodes(MethodView):
     @bp.login_required("admin")
@@ -60,11 +102,7 @@ class QrCodes(MethodView):
     @bp.response(200, page_schema(schemas.QrCodeSchema))
     def get(self, args):
         """List codes the caller may see (current ones unless include_revoked)."""
-        query = list_objects(QrCode, {"unit_id": args.get("unit_id")})
-        if args.get("kind"):
-            query = query.where(QrCode.kind == args["kind"])
-        if not args["include_revoked"]:
-            query = query.where(QrCode.revoked_at.is_(None))
+        query = codes_query(args.get("unit_id"), args.get("kind"), "all" if args["include_revoked"] else "current")
         page = paginate(query, args)
         return {**page, "items": [code_view(c) for c in page["items"]]}
 
@@ -72,16 +110,12 @@ class QrCodes(MethodView):
     @bp.errors(422)
     @bp.arguments(schemas.QrCodeCreateSchema)
     @bp.response(201, schemas.QrCodeSchema)
+    @bp.alt_response(200, schema=schemas.QrCodeSchema, description="该对象已有有效二维码：返回现有的")
     def post(self, data):
         """Issue the code of a member (badge), window or post; 200 with the current one if it has one."""
-        try:
-            target = get_walled(TARGET_MODEL[data["kind"]], data["target_id"])
-        except ApiError:
-            raise field_error("target_id", messages.QR_TARGET_NOT_FOUND)
-        existing = services.current_code(data["kind"], target)
-        code = existing or services.issue_code(data["kind"], target, current_identity().admin.id)
+        code, issued = issue_for(data["kind"], data["target_id"])
         db.session.commit()
-        return code_view(code), 200 if existing else 201
+        return code_view(code), 201 if issued else 200
 
 
 @bp.route("/qrcodes/<int:code_id>")
@@ -110,10 +144,7 @@ def code_image(code_id):
 @bp.response(200, content_type="image/png", description="可打印的桌牌或胸卡")
 def code_sign(args, code_id):
     """The printable sign: A6 desk sign (layout=desk) or badge card (layout=badge, badges only)."""
-    code = current_code_or_410(code_id)
-    if code.kind not in layouts()[args["layout"]]["kinds"]:
-        raise field_error("layout", messages.QR_LAYOUT_NOT_FOR_KIND)
-    png = signs_or_503(lambda: services.sign_png(code, args["layout"]))
+    code, png = printable_sign(code_id, args["layout"])
     return png_response(png, f"sign-{code.id}-{args['layout']}.png")
 
 
@@ -136,9 +167,7 @@ def revoke(data, code_id):
 @bp.response(201, schemas.QrCodeSchema)
 def reissue(data, code_id):
     """Revoke a code and issue its target a new one with a new token."""
-    old = get_walled(QrCode, code_id)
-    services.revoke_code(old, data.get("reason", ""))
-    code = services.issue_code(old.kind, old.target, current_identity().admin.id)
+    code = reissue_for(code_id, data.get("reason", ""))
     db.session.commit()
     return code_view(code)
 

@@ -115,7 +115,8 @@ def submit(rater, code_token, form):
         loaded = RatingFormSchema().load(data)
     except ValidationError as error:
         raise ApiError(422, "validation_error", messages.HTTP_ERRORS[422][1], fields=error.messages)
-    return submit_rating(rater, **loaded)
+    rating, case, _created = submit_rating(rater, **loaded)
+    return rating, case
 
 
 def _day(moment):

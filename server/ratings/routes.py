@@ -18,12 +18,14 @@ bp.after_request(services.set_device_cookie)
 @bp.errors(403, 404, 409, 410, 422, 429)
 @bp.arguments(schemas.RatingCreateSchema)
 @bp.response(201, schemas.RatingCreatedSchema)
+@bp.alt_response(200, schema=schemas.RatingCreatedSchema, description="同一评价人重发同一 client_id：返回此前的评价")
 def create_rating(data):
     """Rate the member or window behind a scanned code (WeChat token, or an H5 device cookie)."""
     rater = services.current_rater()
     g.new_device_id = rater.new_device_id
-    rating, case = services.submit_rating(rater, **data)
-    return {"id": rating.id, "score": rating.score, "comment_status": rating.comment_status, "case": case}
+    rating, case, created = services.submit_rating(rater, **data)
+    body = {"id": rating.id, "score": rating.score, "comment_status": rating.comment_status, "case": case}
+    return body, 201 if created else 200
 
 
 @bp.route("/me/ratings")

@@ -23,6 +23,8 @@ class RatingCreateSchema(BaseSchema):
     comment = Text(max_length=500, load_default="")
     contact = Text(max_length=20, load_default="", validate=CONTACT,
                    metadata={"description": "仅差评可选填，用于回访"})
+    client_id = Text(max_length=64, min_length=1, load_default=None,
+                     metadata={"description": "可选：客户端为每次评价生成的唯一标识；同一评价人重发同一标识返回同一条评价（200）"})
 
 
 class RatingFormSchema(RatingCreateSchema):

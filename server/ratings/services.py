@@ -12,8 +12,8 @@ from server import audit, messages
 from server.auth.identity import current_identity
 from server.cases.services import follow_up_view, follow_ups_of, open_case
 from server.errors import ApiError, field_error
-from server.extensions import db
-from server.models import Admin, Case, Rating, WechatUser, utcnow
+from server.extensions import commit_keeping_loaded, db
+from server.models import Case, Rating, WechatUser, utcnow
 from server.ratings.moderation import comment_status
 from server.ratings.targets import describe_targets
 from server.scan.services import resolve
@@ -112,15 +112,32 @@ def check_fields(score, tags, contact):
 
 def admin_of_wechat_user(user, unit_id):
     """True when ``user`` is the linked WeChat of an admin over ``unit_id`` (staff cannot rate)."""
-    admin = db.session.scalar(select(Admin).where(Admin.wechat_user_id == user.id))
+    admin = user.admin
     return admin is not None and (admin.role == "bureau_admin" or admin.unit_id == unit_id)
 
 
-def submit_rating(rater, token, score, tags=(), comment="", contact=""):
+def rating_of_client(rater, client_id):
+    """(rating, case) that ``rater`` submitted earlier with ``client_id``, or None."""
+    if not client_id:
+        return None
+    rating = db.session.scalar(select(Rating).where(Rating.rater_key == rater.key, Rating.client_id == client_id))
+    if rating is None:
+        return None
+    return rating, db.session.scalar(select(Case).where(Case.rating_id == rating.id))
+
+
+def submit_rating(rater, token, score, tags=(), comment="", contact="", client_id=None):
     """Record a rating of the badge or window behind ``token``; opens a case when it is bad.
 
-    The one-a-day rule is the database's unique key, so concurrent duplicates cannot both land.
+    Returns (rating, case, created). The one-a-day rule is the database's unique key, so
+    concurrent duplicates cannot both land. A ``client_id`` makes a retry (the answer was
+    lost) safe: the same rater sending it again gets the rating it created back (created
+    False), whatever else the retry says — checked first, and again when a unique key
+    refuses a racing insert. Without one, a retry is a 409 ``already_rated``.
     """
+    earlier = rating_of_client(rater, client_id)
+    if earlier is not None:
+        return (*earlier, False)
     scan = resolve(token)
     if scan.kind not in ("badge", "window"):
         raise ApiError(422, "not_ratable", messages.NOT_RATABLE)
@@ -145,17 +162,20 @@ def submit_rating(rater, token, score, tags=(), comment="", contact=""):
         target_key=f"{'member' if scan.kind == 'badge' else 'window'}:{target.id}",
         rater_key=rater.key, wechat_user_id=rater.wechat_user.id if rater.wechat_user is not None else None,
         rated_on=now.astimezone(local_zone()).date(), score=score, tags=list(dict.fromkeys(tags)),
-        comment=comment, comment_status=status, contact=contact or "", created_at=now,
+        comment=comment, comment_status=status, contact=contact or "", client_id=client_id or None, created_at=now,
     )
     db.session.add(rating)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
+        earlier = rating_of_client(rater, client_id)
+        if earlier is not None:
+            return (*earlier, False)
         raise ApiError(409, "already_rated", messages.ALREADY_RATED[scan.kind])
     case = open_case(rating) if score in BAD_SCORES else None
-    db.session.commit()
-    return rating, case
+    commit_keeping_loaded()
+    return rating, case, True
 
 
 # --- The rater's own ratings (GET /api/v1/me/ratings) and their one follow-up (追评) ---

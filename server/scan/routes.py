@@ -62,11 +62,21 @@ def rate_limited_page(error):
 @pages.route("/q/<token>")
 def scan_page(token):
     """The H5 page a phone camera opens: readable without JavaScript, large type."""
+    verify_file = current_app.config["WECHAT_LINK_VERIFY_FILE"]
+    if verify_file and token == verify_file:
+        return link_verify_file()
     try:
-        scan_result = services.resolve(token)
+        scan_result = services.resolve(token, profile=True)
     except ApiError as error:
         return error_page(error)
     return profile_page(token, scan_result)
+
+
+def link_verify_file():
+    """WeChat's check of the 「扫普通链接二维码打开小程序」 rule: the file it issued, at /q/{name}."""
+    response = make_response(current_app.config["WECHAT_LINK_VERIFY_CONTENT"])
+    response.mimetype = "text/plain"
+    return response
 
 
 def profile_page(token, scan_result, rater=None, status=200, **form_state):

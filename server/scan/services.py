@@ -2,11 +2,12 @@
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from server import messages
 from server.errors import ApiError
 from server.extensions import db
-from server.models import QrCode, Shift, Unit
+from server.models import Member, Post, QrCode, Shift, Unit, Window
 from server.qr import live
 
 MAX_TOKEN_LENGTH = 80
@@ -25,16 +26,28 @@ class Scan:
         return self.code is None
 
 
-def resolve(token, now=None):
+# The code's target in the same query as the code (one round trip, not two): every caller uses it.
+TARGET_LOADS = (joinedload(QrCode.member), joinedload(QrCode.window), joinedload(QrCode.post))
+# What a public profile shows besides: the target's unit and commitments (one query for the whole scan).
+PROFILE_LOADS = (
+    joinedload(QrCode.member).joinedload(Member.unit), joinedload(QrCode.member).joinedload(Member.commitment_rows),
+    joinedload(QrCode.window).joinedload(Window.unit), joinedload(QrCode.window).joinedload(Window.commitment_rows),
+    joinedload(QrCode.post).joinedload(Post.unit),
+)
+
+
+def resolve(token, now=None, profile=False):
     """The Scan for a printed token or a post's live code; 404 unknown, 410 revoked or expired.
 
     ``now`` (epoch seconds) judges a live code at another moment: an offline check-in's.
+    ``profile`` loads what public_profile shows in the same query.
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     if live.is_live_code(token):
         return Scan("post", live.read_live_code(token, now=now))
-    code = db.session.scalar(select(QrCode).where(QrCode.token == token))
+    query = select(QrCode).where(QrCode.token == token).options(*(PROFILE_LOADS if profile else TARGET_LOADS))
+    code = db.session.execute(query).unique().scalar_one_or_none()
     if code is None:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     if code.revoked_at is not None:
@@ -74,5 +87,5 @@ ACTIONS = {"badge": ["rate"], "window": ["rate"], "post": ["check_in"]}
 
 def scan_view(token):
     """API.md's scan answer: {"kind", "target", "actions", "live"}."""
-    scan = resolve(token)
+    scan = resolve(token, profile=True)
     return {"kind": scan.kind, "target": public_profile(scan), "actions": ACTIONS[scan.kind], "live": scan.is_live}

@@ -45,7 +45,7 @@ from sqlalchemy.orm import selectinload
 
 from server import audit, messages
 from server.errors import ApiError, field_error
-from server.extensions import db
+from server.extensions import commit_keeping_loaded, db
 from server.models import Member, Post, Shift, utcnow
 from server.scan.services import resolve
 from server.schemas import MAX_ID, local_zone, paginate
@@ -213,15 +213,16 @@ def open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at):
     if offline:
         refuse_overlap(member_id, at)
     flags = (["offline"] if offline else []) + (["out_of_range_in"] if fix is not None and not fix.inside else [])
+    # post=post (not only its id): the answer shows the post, which the session would otherwise load again.
     shift = Shift(
-        member_id=member_id, post_id=post.id, unit_id=post.unit_id, status="open", source=source,
+        member_id=member_id, post=post, unit_id=post.unit_id, status="open", source=source,
         offline=offline, client_id=client_id, started_at=at, review_flags=flags,
         check_in_lat=lat, check_in_lng=lng, check_in_accuracy_m=accuracy_m,
         check_in_distance_m=fix.distance_m if fix is not None else None,
     )
     db.session.add(shift)
     db.session.flush()
-    db.session.commit()
+    commit_keeping_loaded()
     return shift
 
 

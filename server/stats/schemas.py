@@ -2,11 +2,12 @@
 import datetime as dt
 
 from marshmallow import fields, validate
+from webargs.fields import DelimitedList
 
 from server.auth.schemas import UnitRefSchema
 from server.messages import ZERO_TAGS
-from server.schemas import BaseSchema, Id, LocalDateTime, PageArgsSchema
-from server.stats.services import COMPOSITE_WEIGHTS
+from server.schemas import BaseSchema, Id, LocalDateTime, OneOf, PageArgsSchema
+from server.stats.services import COMPOSITE_WEIGHTS, INCLUDABLE
 
 # Far enough either way for any real period; keeps date arithmetic clear of year 1 and 9999.
 DATE_RANGE = validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2099, 12, 31))
@@ -29,17 +30,29 @@ class StatsArgsSchema(PeriodArgsSchema):
     unit_id = Id(strict=False, metadata={"description": "a unit admin's own unit by default; bureau: every unit"})
     window_id = Id(strict=False, metadata={"description": "narrow to one window"})
     member_id = Id(strict=False, metadata={"description": "narrow to one member (ratings of their badge, their hours)"})
+    include = DelimitedList(OneOf(INCLUDABLE), metadata={
+        "description": "extra figures, comma-separated: " + ", ".join(INCLUDABLE) + " (each costs a query of its own)"})
 
 
 class RankingsArgsSchema(PeriodArgsSchema):
     """Default period: this month up to today; at most 366 days."""
 
 
-class RatingListArgsSchema(PageArgsSchema, PeriodArgsSchema):
+class RatingFilterArgsSchema(PeriodArgsSchema):
+    """Which ratings: by unit, window, member, score and local day."""
+
     unit_id = Id(strict=False)
     window_id = Id(strict=False)
     member_id = Id(strict=False)
     score = fields.Integer(validate=validate.Range(min=1, max=5))
+
+
+class RatingListArgsSchema(PageArgsSchema, RatingFilterArgsSchema):
+    pass
+
+
+class RatingExportArgsSchema(RatingFilterArgsSchema):
+    """The ratings of the workbook: a unit admin's own unit (another's is refused), the bureau's any or all."""
 
 
 class WindowZerosSchema(BaseSchema):
@@ -76,6 +89,27 @@ class HourSchema(BaseSchema):
     ratings = fields.Integer()
 
 
+class UnitFiguresSchema(BaseSchema):
+    """One unit's ratings in the period (satisfaction by unit)."""
+
+    unit = fields.Nested(UnitRefSchema)
+    unit_id = fields.Integer()
+    ratings = fields.Integer()
+    distribution = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                               metadata={"description": 'ratings per level, "1" to "5"'})
+    satisfaction_rate = Rate("ratings of 3–5 / all ratings")
+    good_rate = Rate("ratings of 4–5 / all ratings")
+    bad_rate = Rate("ratings of 1–2 / all ratings")
+
+
+class MonthHoursSchema(BaseSchema):
+    month = fields.String(metadata={"description": "the local calendar month, e.g. 2026-11"})
+    first = fields.Date(metadata={"description": "first day counted (the 1st)"})
+    last = fields.Date(metadata={"description": "last day counted: the month's last, or `to` for the final month"})
+    hours_approved = fields.Float(metadata={"description": "approved hours of shifts started in the month"})
+    hours_pending = fields.Float(metadata={"description": "hours of shifts started in the month and waiting for review"})
+
+
 class StatsSchema(BaseSchema):
     """Figures of a unit (or the bureau), window or member over a period.
 
@@ -109,6 +143,12 @@ class StatsSchema(BaseSchema):
     by_hour = fields.List(fields.Nested(HourSchema), metadata={"description": "the 24 local hours"})
     by_weekday_hour = fields.List(fields.List(fields.Integer()),
                                   metadata={"description": "7 rows (Monday first) of 24 local-hour rating counts"})
+    by_unit = fields.List(fields.Nested(UnitFiguresSchema), metadata={
+        "description": "only with include=by_unit — satisfaction by unit: every unit of the scope (bureau: every "
+                       "unit; narrowed to a window or member: its unit), rated or not, by unit id"})
+    hours_by_month = fields.List(fields.Nested(MonthHoursSchema), metadata={
+        "description": "only with include=hours_by_month — hours per local calendar month: the 12 months up to `to`, "
+                       "oldest first (the trend: `from` does not shorten it; window_id does not narrow hours)"})
 
 
 COMPOSITE_FORMULA = (

@@ -147,8 +147,10 @@ def zero_tag_counts(where):
     The tags are a JSON list, read element by element with each database's JSON functions
     (SQLite json_each, PostgreSQL json_array_elements_text) rather than a LIKE on the stored
     text, whose escaping ("\\u63a8" or "推") depends on the serializer that wrote it. One join
-    for all three tags; a rating without tags yields no element and costs next to nothing.
+    for all three tags. A rating without tags (stored as the text "[]") is passed over before
+    its JSON is parsed: over a year of ratings the parsing is most of the query's time.
     """
+    where = [*where, sa.cast(Rating.tags, sa.Text) != "[]"]
     if _dialect() == "postgresql":
         elements = func.json_array_elements_text(Rating.tags).table_valued("value")
         # A JSON scalar (e.g. null) has no elements to extract: PostgreSQL would raise.
@@ -301,8 +303,9 @@ def case_figures(sums):
             "cases_open": int(sums["cases_open"]), "cases_overdue": int(sums["cases_overdue"])}
 
 
-def minutes_rows(scope, start, end, by_unit=False):
-    """Approved and pending minutes of the shifts of ``scope`` started in [start, end) (per unit when ``by_unit``).
+def minutes_rows(scope, start, end, by_unit=False, by=()):
+    """Approved and pending minutes of the shifts of ``scope`` started in [start, end) (per unit when ``by_unit``,
+    and per value of each labelled expression in ``by``).
 
     A window does not narrow them: shifts are at volunteer posts, not at windows.
     """
@@ -314,9 +317,10 @@ def minutes_rows(scope, start, end, by_unit=False):
         clauses.append(Shift.unit_id == scope.unit_id)
     if scope.member_id is not None:
         clauses.append(Shift.member_id == scope.member_id)
-    query = select(*([Shift.unit_id] if by_unit else []), *columns).where(*clauses)
-    if by_unit:
-        query = query.group_by(Shift.unit_id)
+    keys = [*([Shift.unit_id] if by_unit else []), *by]
+    query = select(*keys, *columns).where(*clauses)
+    if keys:
+        query = query.group_by(*keys)
     return db.session.execute(query).mappings().all()
 
 
@@ -354,6 +358,7 @@ def stats(args):
         "by_day": [_day_entry(day, days.get(day)) for day in period.days],
         "by_hour": [{"hour": h, "ratings": sum(grid[d][h] for d in range(7))} for h in range(24)],
         "by_weekday_hour": grid,
+        **included_figures(args, scope, where, period),
     }
 
 
@@ -413,6 +418,69 @@ def window_zeros(scope, where, tags):
          **zeros_of(row.bad, lambda tag, window_id=row.id: tags.get((window_id, tag)))}
         for row in db.session.execute(query.order_by(Window.unit_id, Window.id))
     ]
+
+
+# Figures GET /admin/stats gives only when asked (``include``): each costs a query of its own,
+# hours_by_month one over a whole year of shifts, which the mini-program never needs.
+INCLUDABLE = ("by_unit", "hours_by_month")
+
+
+def included_figures(args, scope, where, period):
+    """The figures of INCLUDABLE named in ``args["include"]``."""
+    include = set(args.get("include") or ())
+    figures = {}
+    if "by_unit" in include:
+        figures["by_unit"] = ratings_by_unit(scope, where)
+    if "hours_by_month" in include:
+        figures["hours_by_month"] = hours_by_month(scope, period)
+    return figures
+
+
+def ratings_by_unit(scope, where):
+    """Satisfaction by unit: each unit of the scope, rated or not, with its ratings, distribution and rates.
+
+    Every unit for the bureau; the scope's unit, or the unit of the window or member narrowed to.
+    """
+    sums = {row["unit_id"]: row for row in db.session.execute(
+        select(Rating.unit_id, *rating_sums()).where(*where).group_by(Rating.unit_id)).mappings()}
+    units = select(Unit.id, Unit.name).order_by(Unit.id)
+    if scope.unit_id is not None:
+        units = units.where(Unit.id == scope.unit_id)
+    for model, object_id in ((Window, scope.window_id), (Member, scope.member_id)):
+        if object_id is not None:
+            units = units.where(Unit.id == select(model.unit_id).where(model.id == object_id).scalar_subquery())
+    no_ratings = dict.fromkeys(SUM_KEYS, 0)
+    return [{"unit": {"id": unit_id, "name": name}, "unit_id": unit_id,
+             **rating_figures(sums.get(unit_id, no_ratings))} for unit_id, name in db.session.execute(units)]
+
+
+HOURS_MONTHS = 12
+
+
+def month_firsts(last_day, count=HOURS_MONTHS):
+    """The first days of the ``count`` calendar months up to the month of ``last_day``, oldest first."""
+    year, month = last_day.year, last_day.month
+    firsts = []
+    for _ in range(count):
+        firsts.append(dt.date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return firsts[::-1]
+
+
+def hours_by_month(scope, period):
+    """Approved and pending hours per local calendar month: the 12 months up to the period's last
+    day (the last month ends with it, whatever ``from``), one query grouped by month."""
+    firsts = month_firsts(period.last)
+    lasts = [following - ONE_DAY for following in firsts[1:]] + [period.last]
+    edges = [Period(first, first).bounds()[0] for first in firsts] + [period.bounds()[1]]
+    month = case(*((Shift.started_at < edge, index) for index, edge in enumerate(edges[1:-1])),
+                 else_=len(firsts) - 1).label("month")
+    rows = {row["month"]: row for row in minutes_rows(scope, edges[0], edges[-1], by=[month])}
+    nothing = {"approved": 0, "pending": 0}
+    return [{"month": f"{first:%Y-%m}", "first": first, "last": last,
+             "hours_approved": hours(rows.get(index, nothing)["approved"]),
+             "hours_pending": hours(rows.get(index, nothing)["pending"])}
+            for index, (first, last) in enumerate(zip(firsts, lasts))]
 
 
 # --- GET /admin/rankings ---

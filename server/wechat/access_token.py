@@ -5,13 +5,16 @@ may be fetched, and force-refreshing one invalidates the previous token everywhe
 token is cached and only one caller at a time may fetch it; the others wait and reuse it.
 
 The cache sits behind the small ``TokenCache`` interface: ``MemoryTokenCache`` serves one
-process; several workers can share one token by swapping in a Redis-backed cache with the
-same three methods (a key with a TTL, and a lock across processes).
+process; ``RedisTokenCache`` (chosen when REDIS_URL is set) shares one token between every
+worker on every host: a key with a TTL, and a Redis lock so only one process fetches.
 """
 import logging
 import threading
 import time
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+
+import redis
+from redis.exceptions import LockError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,61 @@ class MemoryTokenCache(TokenCache):
     def lock(self, key):
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
+
+
+class TokenCacheUnavailable(Exception):
+    """The shared cache could not be read or locked (Redis down, or the lock not freed in time)."""
+
+
+class RedisTokenCache(TokenCache):
+    """A TokenCache in Redis, shared by every process: SET with EX, and a redis-py Lock.
+
+    The lock expires by itself after ``lock_seconds`` (a worker killed mid-fetch cannot block
+    the others for good); a caller waits at most ``wait_seconds`` for it, then gives up with
+    TokenCacheUnavailable, as it does when Redis cannot be reached.
+    """
+
+    def __init__(self, client, *, prefix="", lock_seconds=15.0, wait_seconds=20.0):
+        self.client = client
+        self.prefix = prefix
+        self.lock_seconds = lock_seconds
+        self.wait_seconds = wait_seconds
+
+    def get(self, key):
+        try:
+            value = self.client.get(self.prefix + key)
+        except redis.RedisError as exc:
+            raise TokenCacheUnavailable(type(exc).__name__) from exc
+        return value.decode() if value else None
+
+    def set(self, key, value, ttl_seconds):
+        try:
+            if int(ttl_seconds) > 0:
+                self.client.set(self.prefix + key, value, ex=int(ttl_seconds))
+            else:
+                self.client.delete(self.prefix + key)
+        except redis.RedisError as exc:
+            raise TokenCacheUnavailable(type(exc).__name__) from exc
+
+    @contextmanager
+    def lock(self, key):
+        lock = self.client.lock(self.prefix + key + ":lock", timeout=self.lock_seconds,
+                                blocking_timeout=self.wait_seconds, sleep=0.05)
+        try:
+            acquired = lock.acquire()
+        except redis.RedisError as exc:
+            raise TokenCacheUnavailable(type(exc).__name__) from exc
+        if not acquired:
+            raise TokenCacheUnavailable("lock wait timed out")
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except LockError:
+                log.warning("The access-token lock expired before the fetch ended")
+            except redis.RedisError as exc:
+                log.warning("Could not release the access-token lock: %s", type(exc).__name__)
 
 
 def cache_seconds(expires_in):

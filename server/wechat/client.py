@@ -15,7 +15,8 @@ from flask import current_app
 
 from server import messages
 from server.errors import ApiError
-from server.wechat.access_token import AccessTokenProvider, MemoryTokenCache
+from server.redis_store import redis_client
+from server.wechat.access_token import AccessTokenProvider, MemoryTokenCache, RedisTokenCache, TokenCacheUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +102,16 @@ class WechatClient:
 
     def _post_with_token(self, path, body):
         """POST to an API taking ?access_token=; a refused token is refreshed and the call made once more."""
-        token = self.access_tokens.token()
-        data = self._request("POST", path, params={"access_token": token}, body=body)
-        if data.get("errcode") in ACCESS_TOKEN_ERRCODES:
-            log.info("WeChat %s refused the access token (errcode %s); refreshing", path, data["errcode"])
-            token = self.access_tokens.refresh(token)
+        try:
+            token = self.access_tokens.token()
             data = self._request("POST", path, params={"access_token": token}, body=body)
+            if data.get("errcode") in ACCESS_TOKEN_ERRCODES:
+                log.info("WeChat %s refused the access token (errcode %s); refreshing", path, data["errcode"])
+                token = self.access_tokens.refresh(token)
+                data = self._request("POST", path, params={"access_token": token}, body=body)
+        except TokenCacheUnavailable as exc:
+            log.warning("WeChat %s skipped: the shared access-token cache is unavailable (%s)", path, exc)
+            raise WechatUnavailable(path) from exc
         return data
 
     # --- the APIs ----------------------------------------------------------------------------
@@ -204,7 +209,7 @@ def init_app(app):
         client = WechatClient(
             app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"],
             app.config["WECHAT_API_BASE"], app.config["WECHAT_TIMEOUT_SECONDS"],
-            miniprogram_state=app.config["WECHAT_MINIPROGRAM_STATE"],
+            token_cache=_token_cache(app), miniprogram_state=app.config["WECHAT_MINIPROGRAM_STATE"],
         )
     else:
         app.logger.warning(
@@ -213,6 +218,17 @@ def init_app(app):
         )
         client = LocalStandIn()
     app.extensions["wechat"] = client
+
+
+def _token_cache(app):
+    """One access token for every worker (in Redis) when REDIS_URL is set; else this process's memory."""
+    client = redis_client(app)
+    if client is None:
+        return MemoryTokenCache()
+    # A refresh is at most two fetches; the lock outlives them, and waiters outwait the lock.
+    lock_seconds = 2 * app.config["WECHAT_TIMEOUT_SECONDS"] + 5
+    return RedisTokenCache(client, prefix=app.config["REDIS_KEY_PREFIX"],
+                           lock_seconds=lock_seconds, wait_seconds=lock_seconds + 2)
 
 
 def wechat():
