@@ -12,12 +12,15 @@ Every value can be changed from the environment (systemd's Environment=, a conta
     GUNICORN_TIMEOUT      seconds a worker may stay silent before it is killed (default 60: the
                           biggest QR sign ZIP/PDF exports take tens of seconds on a small host).
     GUNICORN_GRACEFUL_TIMEOUT  seconds running requests get to finish on stop/reload (default 30).
-    GUNICORN_MAX_REQUESTS requests after which a worker is replaced (default 1000; 0 = never),
-                          with GUNICORN_MAX_REQUESTS_JITTER (default 100) so they do not all
-                          restart at once.
-    GUNICORN_PRELOAD      "1" loads the app once in the master before forking (less memory,
-                          start-up errors show before any worker starts; a HUP then restarts
-                          workers but does not reload code). Default "0".
+    GUNICORN_MAX_REQUESTS requests after which a worker is replaced (default 10000; 0 = never),
+                          with GUNICORN_MAX_REQUESTS_JITTER (default 1000) so they do not all
+                          restart at once. A guard against slow leaks: rare, and cheap with preload.
+    GUNICORN_PRELOAD      "1" (default) loads the app once in the master before forking: a new
+                          worker (at start, or replacing one after max_requests) is a fork, not a
+                          second import of the whole app (1–3 s of CPU), workers share the code's
+                          memory, and start-up errors show before any worker starts. The cost: a
+                          HUP restarts workers without re-reading the code (after an upgrade,
+                          restart the service). "0" imports the app in each worker.
     GUNICORN_ACCESSLOG    access log file, "-" for stdout (default), "" for none.
     GUNICORN_LOGLEVEL     error log level (default info).
     GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket for `gunicornc`; unset = no
@@ -65,9 +68,10 @@ threads = max(_int("GUNICORN_THREADS", 1), 1)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100) if max_requests else 0
-preload_app = os.environ.get("GUNICORN_PRELOAD", "0").strip().lower() in ("1", "true", "yes")
+# Replacing a worker is a guard against slow leaks, not a need: rare, and with preload a fork.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 1000) if max_requests else 0
+preload_app = (os.environ.get("GUNICORN_PRELOAD", "").strip().lower() or "1") in ("1", "true", "yes")
 # Heartbeat files on a RAM disk when there is one (a slow disk can make gunicorn kill healthy workers).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
@@ -93,7 +97,8 @@ def post_fork(server, worker):
 
     A socket shared by two processes interleaves their queries, so each worker starts with an
     empty pool (close=False leaves the parent's connections to the parent). Redis clients
-    (redis-py) notice the fork by pid and reconnect on their own.
+    (redis-py: the app's and the rate limiter's storage) notice the fork by pid and reconnect
+    on their own; the limiter's in-memory storage (no REDIS_URL) restarts its expiry timer.
     """
     if not preload_app:
         return

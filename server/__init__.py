@@ -26,7 +26,7 @@ def create_app(config=None):
     app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from server import cli, errors, health, models, redis_store, security  # noqa: F401  (models registers the tables)
+    from server import cli, errors, health, limiter_hooks, models, redis_store, security  # noqa: F401  (models registers the tables)
     from server.extensions import api, csrf, db, limiter, migrate
     from server.alerts import outbox
     from server.wechat import client as wechat_client
@@ -34,6 +34,7 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     limiter.init_app(app)
+    limiter_hooks.only_where_limited(app, limiter)
     redis_store.init_app(app)
     security.init_app(app)
     csrf.init_app(app)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from browser_support import browser, console_login, screenshot, site  # noqa: F401
 from console_helpers import app, sign_in  # noqa: F401  (app: the live one for the browser test)
 from conftest import db_snapshot
+from server import messages
 from server.extensions import db
 from server.models import AuditEntry, Member, Post, ShiftReview
 from test_shifts_review import SHANGHAI, reload
@@ -383,3 +384,11 @@ def test_in_chromium_a_unit_admin_works_through_the_queue(browser, site, world):
     assert statuses == {fresh1.id: "approved", fresh2.id: "approved", fresh3.id: "approved",
                         out_of_range.id: "rejected", claim.id: "pending"}
     assert reload(out_of_range).review_reason == "签退位置距岗位 1.4 公里，当天未在岗"
+
+
+def test_a_unit_admins_bad_unit_filter_is_shown_on_the_queue_and_the_cases(client, world):
+    sign_in(client, "admin_a", "admin-a-pass")
+    for path in ("/admin/shifts?unit_id=x", "/admin/cases?unit_id=x"):
+        page = client.get(path)
+        assert page.status_code == 422
+        assert messages.VALIDATION["invalid_integer"] in page.get_data(as_text=True), path

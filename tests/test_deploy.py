@@ -119,8 +119,9 @@ def test_gunicorn_defaults(monkeypatch):
     assert conf["bind"] == ["127.0.0.1:8000"]
     assert conf["workers"] == conf["default_workers"]()
     assert [conf["default_workers"](cores) for cores in (1, 2, 4, 32)] == [3, 5, 9, 12]
-    assert conf["threads"] == 1 and conf["preload_app"] is False
-    assert conf["max_requests"] > 0 and conf["max_requests_jitter"] > 0
+    assert conf["threads"] == 1 and conf["preload_app"] is True
+    # Replacing workers is rare (a fork with preload), not every few seconds under load.
+    assert conf["max_requests"] >= 10000 and conf["max_requests_jitter"] > 0
     assert conf["timeout"] > conf["graceful_timeout"] > 0
     assert conf["control_socket_disable"] is True
     # No query string, Referer, or request header (Authorization, Cookie) in the access log.
@@ -132,9 +133,9 @@ def test_gunicorn_defaults(monkeypatch):
 
 def test_gunicorn_settings_from_the_environment(monkeypatch):
     conf = load_gunicorn_conf(monkeypatch, PORT="9001", WEB_CONCURRENCY="3", GUNICORN_THREADS="4",
-                              GUNICORN_PRELOAD="1", GUNICORN_MAX_REQUESTS="0")
+                              GUNICORN_PRELOAD="0", GUNICORN_MAX_REQUESTS="0")
     assert conf["bind"] == ["127.0.0.1:9001"]
-    assert (conf["workers"], conf["threads"], conf["preload_app"]) == (3, 4, True)
+    assert (conf["workers"], conf["threads"], conf["preload_app"]) == (3, 4, False)
     assert (conf["max_requests"], conf["max_requests_jitter"]) == (0, 0)
     conf = load_gunicorn_conf(monkeypatch, BIND="0.0.0.0:8000, unix:/run/red-station.sock", PORT="9001")
     assert conf["bind"] == ["0.0.0.0:8000", "unix:/run/red-station.sock"]

@@ -1,13 +1,13 @@
 """Resolving a scanned token into its public profile. Nothing private leaves here: no phone."""
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from server import messages
 from server.errors import ApiError
 from server.extensions import db
-from server.models import Member, Post, QrCode, Shift, Unit, Window
+from server.models import Commitment, Member, Post, QrCode, Shift, Unit, Window
 from server.qr import live
 
 MAX_TOKEN_LENGTH = 80
@@ -64,17 +64,26 @@ def public_profile(scan):
     """The public profile of API.md's scan answer for a badge, window or post."""
     target = scan.target
     unit = db.session.get(Unit, target.unit_id)
-    unit_ref = {"id": unit.id, "name": unit.name}
     if scan.kind == "badge":
+        commitments, duty = [target.commitment], on_duty(target)
+    else:
+        commitments, duty = (target.commitments if scan.kind == "window" else []), False
+    return profile_of(scan.kind, target, unit.name, commitments, duty)
+
+
+def profile_of(kind, target, unit_name, commitments, duty):
+    """The profile's fields: ``target`` is the Member, Window or Post, or a row with its columns."""
+    unit_ref = {"id": target.unit_id, "name": unit_name}
+    if kind == "badge":
         return {
             "id": target.id, "name": target.name, "photo_url": target.photo_url, "post_title": target.post_title,
-            "unit": unit_ref, "is_party_member": target.is_party_member, "commitment": target.commitment,
-            "badge_no": target.badge_no, "on_duty": on_duty(target),
+            "unit": unit_ref, "is_party_member": target.is_party_member,
+            "commitment": commitments[0] if commitments else "", "badge_no": target.badge_no, "on_duty": duty,
         }
-    if scan.kind == "window":
+    if kind == "window":
         return {
             "id": target.id, "name": target.name, "unit": unit_ref, "duties": target.duties or [],
-            "commitments": target.commitments, "time_limits": target.time_limits or [],
+            "commitments": commitments, "time_limits": target.time_limits or [],
         }
     return {
         "id": target.id, "name": target.name, "unit": unit_ref, "service": target.service,
@@ -84,8 +93,75 @@ def public_profile(scan):
 
 ACTIONS = {"badge": ["rate"], "window": ["rate"], "post": ["check_in"]}
 
+# The columns of each kind's profile (as profile_of reads them), labelled "<kind>_<column>".
+PROFILE_COLUMNS = {
+    "badge": ("id", "unit_id", "name", "photo_url", "post_title", "is_party_member", "badge_no"),
+    "window": ("id", "unit_id", "name", "duties", "time_limits"),
+    "post": ("id", "unit_id", "name", "service", "lat", "lng", "radius_m"),
+}
+_scan_statement = None
+
+
+def scan_statement():
+    """One Core statement for a printed code's scan: the code, its target's profile columns, the
+    target's unit, its commitments (one row each, in order) and, for a badge, whether the member
+    is on duty. Core rows, not ORM objects: loading five related objects per scan cost most of it.
+    Built once: only the token is a parameter."""
+    global _scan_statement
+    if _scan_statement is None:
+        code, unit, shift = QrCode.__table__, Unit.__table__, Shift.__table__
+        tables = {"badge": Member.__table__, "window": Window.__table__, "post": Post.__table__}
+        links = {"badge": code.c.member_id, "window": code.c.window_id, "post": code.c.post_id}
+        member_commitment, window_commitment = Commitment.__table__.alias("mc"), Commitment.__table__.alias("wc")
+        duty = (select(shift.c.id).where(shift.c.member_id == code.c.member_id, shift.c.status == "open")
+                .exists().label("on_duty"))
+        columns = [tables[kind].c[name].label(f"{kind}_{name}") for kind, names in PROFILE_COLUMNS.items()
+                   for name in names]
+        joined = code
+        for kind, table in tables.items():
+            joined = joined.outerjoin(table, table.c.id == links[kind])
+        unit_id = func.coalesce(*(tables[kind].c.unit_id for kind in tables))
+        joined = (joined.outerjoin(unit, unit.c.id == unit_id)
+                  .outerjoin(member_commitment, member_commitment.c.member_id == code.c.member_id)
+                  .outerjoin(window_commitment, window_commitment.c.window_id == code.c.window_id))
+        _scan_statement = (
+            select(code.c.kind, code.c.revoked_at, unit.c.name.label("unit_name"), *columns, duty,
+                   func.coalesce(member_commitment.c.text, window_commitment.c.text).label("commitment"))
+            .select_from(joined).where(code.c.token == bindparam("token"))
+            .order_by(member_commitment.c.position, member_commitment.c.id,
+                      window_commitment.c.position, window_commitment.c.id))
+    return _scan_statement
+
+
+class _Prefixed:
+    """A row's "<kind>_<name>" columns read as attributes ``name`` (what profile_of reads)."""
+
+    __slots__ = ("row", "prefix")
+
+    def __init__(self, row, kind):
+        self.row, self.prefix = row, kind + "_"
+
+    def __getattr__(self, name):
+        return getattr(self.row, self.prefix + name)
+
+
+def printed_code_profile(token):
+    """(kind, profile) of a printed code in one statement; 404 unknown, 410 revoked."""
+    rows = db.session.connection().execute(scan_statement(), {"token": token}).all()
+    if not rows:
+        raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
+    first = rows[0]
+    if first.revoked_at is not None:
+        raise ApiError(410, "code_revoked", messages.CODE_REVOKED)
+    kind = first.kind
+    commitments = [row.commitment for row in rows if row.commitment is not None]
+    return kind, profile_of(kind, _Prefixed(first, kind), first.unit_name, commitments, bool(first.on_duty))
+
 
 def scan_view(token):
     """API.md's scan answer: {"kind", "target", "actions", "live"}."""
+    if token and len(token) <= MAX_TOKEN_LENGTH and not live.is_live_code(token):
+        kind, profile = printed_code_profile(token)
+        return {"kind": kind, "target": profile, "actions": ACTIONS[kind], "live": False}
     scan = resolve(token, profile=True)
     return {"kind": scan.kind, "target": public_profile(scan), "actions": ACTIONS[scan.kind], "live": scan.is_live}

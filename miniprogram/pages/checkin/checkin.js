@@ -14,6 +14,7 @@ const strings = require('../../strings')
 const routes = require('../../utils/routes')
 const scan = require('../../utils/scan')
 const offline = require('../../utils/offline')
+const { loadMemberPage } = require('../../utils/member-page')
 const location = require('../../utils/location')
 const checkout = require('../../utils/checkout')
 const time = require('../../utils/time')
@@ -48,8 +49,7 @@ Component({
 
   methods: {
     async onLoad(options) {
-      wx.setNavigationBarTitle({ title: t.title })
-      offline.start()
+      loadMemberPage(t.title)
       const token = scan.tokenFromOptions(options)
       if (!token) {
         this.setData({ phase: 'invalid', invalidText: strings.common.unknownCode })

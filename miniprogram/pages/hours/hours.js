@@ -9,6 +9,7 @@ const api = require('../../api')
 const strings = require('../../strings')
 const routes = require('../../utils/routes')
 const offline = require('../../utils/offline')
+const { loadMemberPage } = require('../../utils/member-page')
 const time = require('../../utils/time')
 
 const t = strings.hours
@@ -51,8 +52,7 @@ Component({
 
   methods: {
     onLoad() {
-      wx.setNavigationBarTitle({ title: t.title })
-      offline.start()
+      loadMemberPage(t.title)
     },
 
     async onShow() {

@@ -7,6 +7,7 @@ const strings = require('../../strings')
 const routes = require('../../utils/routes')
 const scan = require('../../utils/scan')
 const offline = require('../../utils/offline')
+const { loadMemberPage } = require('../../utils/member-page')
 const { setUser } = require('../../utils/request')
 
 const t = strings.member
@@ -23,8 +24,7 @@ Component({
 
   methods: {
     onLoad() {
-      wx.setNavigationBarTitle({ title: t.title })
-      offline.start()
+      loadMemberPage(t.title)
     },
 
     async onShow() {

@@ -11,6 +11,7 @@ const api = require('../../api')
 const strings = require('../../strings')
 const routes = require('../../utils/routes')
 const offline = require('../../utils/offline')
+const { loadMemberPage } = require('../../utils/member-page')
 const checkout = require('../../utils/checkout')
 const shiftView = require('../../utils/shift-view')
 
@@ -32,8 +33,7 @@ Component({
 
   methods: {
     async onLoad(options) {
-      wx.setNavigationBarTitle({ title: t.detailTitle })
-      offline.start()
+      loadMemberPage(t.detailTitle)
       this.shiftId = Number(options && options.id)
       if (!this.shiftId) {
         this.setData({ phase: 'missing' })

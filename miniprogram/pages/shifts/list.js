@@ -7,6 +7,7 @@ const api = require('../../api')
 const strings = require('../../strings')
 const routes = require('../../utils/routes')
 const offline = require('../../utils/offline')
+const { loadMemberPage } = require('../../utils/member-page')
 const checkout = require('../../utils/checkout')
 const shiftView = require('../../utils/shift-view')
 
@@ -31,8 +32,7 @@ Component({
 
   methods: {
     onLoad() {
-      wx.setNavigationBarTitle({ title: t.title })
-      offline.start()
+      loadMemberPage(t.title)
       this.shifts = []
     },
 
