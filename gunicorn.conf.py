@@ -30,6 +30,7 @@ gunicorn itself also reads FORWARDED_ALLOW_IPS (which proxies may set X-Forwarde
 the app's own proxy trust is TRUSTED_PROXIES (see docs/deploy.md).
 """
 import os
+import sys
 
 
 def _int(name, default):
@@ -100,9 +101,11 @@ def post_fork(server, worker):
     (redis-py: the app's and the rate limiter's storage) notice the fork by pid and reconnect
     on their own; the limiter's in-memory storage (no REDIS_URL) restarts its expiry timer.
     """
-    if not preload_app:
+    # Only if the master loaded this app (wsgi:app): another app served with this file (the
+    # benchmark's bare Flask) must not import it in every worker.
+    wsgi = sys.modules.get("wsgi") if preload_app else None
+    if wsgi is None or not hasattr(wsgi, "app"):
         return
-    import wsgi
     from server.extensions import db
 
     with wsgi.app.app_context():

@@ -26,7 +26,8 @@ def create_app(config=None):
     app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from server import cli, errors, health, limiter_hooks, models, redis_store, security  # noqa: F401  (models registers the tables)
+    from server import cli, errors, health, models, redis_store, security  # noqa: F401  (models registers the tables)
+    from server import limiter_hooks
     from server.extensions import api, csrf, db, limiter, migrate
     from server.alerts import outbox
     from server.wechat import client as wechat_client

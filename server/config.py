@@ -121,12 +121,13 @@ class Config:
 
     @property
     def SQLALCHEMY_ENGINE_OPTIONS(self):
-        """Ping pooled connections before use; PostgreSQL also gets a connect timeout.
+        """Ping pooled connections before use (not SQLite's: a file does not drop connections, and
+        the ping would be one more statement per request); PostgreSQL also gets a connect timeout.
 
         hide_parameters: a failed statement's values (a phone, a password hash) never reach an
         exception message, so never a log.
         """
-        options = {"pool_pre_ping": True, "hide_parameters": True}
+        options = {"pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"), "hide_parameters": True}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             options["connect_args"] = {"connect_timeout": self.DATABASE_CONNECT_TIMEOUT}
         return options

@@ -90,9 +90,28 @@ def handle_http_exception(error):
     return error_response(status, code, message, fields, headers=headers)
 
 
+def _rollback():
+    """Roll the session back; True when that failed because the database went away (then the
+    answer is a 503, whatever the error being handled was)."""
+    try:
+        db.session.rollback()
+    except DBAPIError as error:
+        if not is_disconnect(error):
+            raise
+        log.error("database unavailable while rolling back on %s %s: %s", request.method, request.path,
+                  _first_line(error.orig))
+        return True
+    return False
+
+
+def _unavailable():
+    return error_response(503, "database_unavailable", messages.DATABASE_UNAVAILABLE)
+
+
 def handle_api_error(error):
     """Answer an ApiError raised by a service or view."""
-    db.session.rollback()
+    if _rollback():
+        return _unavailable()
     return error_response(error.status, error.code, error.message, error.fields, error.extra)
 
 
@@ -104,7 +123,8 @@ def _first_line(exception):
 
 def handle_integrity_error(error):
     """A unique or foreign-key constraint refused the write: 409, nothing half-written."""
-    db.session.rollback()
+    if _rollback():
+        return _unavailable()
     # The first line only: PostgreSQL's DETAIL line quotes the values (an openid, a phone).
     log.info("integrity error on %s %s: %s", request.method, request.path, _first_line(error.orig))
     return error_response(409, "conflict", messages.INTEGRITY_CONFLICT)
@@ -112,14 +132,15 @@ def handle_integrity_error(error):
 
 def handle_database_unavailable(error):
     """The database cannot be reached: 503, so clients retry instead of giving up."""
-    db.session.rollback()
+    _rollback()
     log.error("database unavailable on %s %s: %s", request.method, request.path, _first_line(error.orig))
-    return error_response(503, "database_unavailable", messages.DATABASE_UNAVAILABLE)
+    return _unavailable()
 
 
 def handle_unexpected(error):
     """A bug: log it in full and answer 500 in the contract's shape."""
-    db.session.rollback()
+    if _rollback():
+        return _unavailable()
     log.exception("unhandled error on %s %s", request.method, request.path)
     code, message = messages.HTTP_ERRORS[500]
     return _html_page(500, message) or error_response(500, code, message)

@@ -187,3 +187,19 @@ def test_unexpected_exception_is_500_in_error_shape(buggy_app, method, path, cap
         assert leak not in text
     # The whole story goes to the log instead.
     assert SECRET in caplog.text and "Traceback" in caplog.text
+
+
+def test_a_database_lost_while_rolling_back_an_error_answers_503(client, world, monkeypatch):
+    """The database can go away between a refusal and its rollback (seen during a PostgreSQL
+    restart): the answer is the 503 a client retries, not a 500."""
+    from sqlalchemy.exc import OperationalError
+
+    from server.extensions import db
+
+    def lost():
+        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(db.session, "rollback", lost)
+    response = client.get("/api/v1/admin/units/999999", headers=world.bureau_headers)  # an ApiError (404)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_unavailable"

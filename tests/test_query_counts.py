@@ -68,6 +68,7 @@ def test_a_check_in_answers_without_reloading_its_shift(client, world, codes):
     response, sent = counted(client, "POST", "/api/v1/shifts/check-in", json=body, headers=world.member_headers)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["post"]["name"] == post_name
-    # Caller, stale shifts, member lock, client_id retry, code, open shift, insert, the unit shown.
-    assert len(sent) <= 8, sent
+    # Caller, stale shifts, member lock (not on SQLite, whose writers queue anyway), client_id retry,
+    # code (with the post and its unit, which the answer shows), open shift, insert.
+    assert len(sent) <= (6 if db.engine.dialect.name == "sqlite" else 7), sent
     assert not any(s.startswith("SELECT shift.id, shift.member_id") and "WHERE shift.id" in s for s in sent), sent

@@ -26,8 +26,9 @@ class Scan:
         return self.code is None
 
 
-# The code's target in the same query as the code (one round trip, not two): every caller uses it.
-TARGET_LOADS = (joinedload(QrCode.member), joinedload(QrCode.window), joinedload(QrCode.post))
+# The code's target in the same query as the code (one round trip, not two): every caller uses it;
+# a post's unit too (a check-in's answer shows it).
+TARGET_LOADS = (joinedload(QrCode.member), joinedload(QrCode.window), joinedload(QrCode.post).joinedload(Post.unit))
 # What a public profile shows besides: the target's unit and commitments (one query for the whole scan).
 PROFILE_LOADS = (
     joinedload(QrCode.member).joinedload(Member.unit), joinedload(QrCode.member).joinedload(Member.commitment_rows),
@@ -146,8 +147,17 @@ class _Prefixed:
 
 
 def printed_code_profile(token):
-    """(kind, profile) of a printed code in one statement; 404 unknown, 410 revoked."""
-    rows = db.session.connection().execute(scan_statement(), {"token": token}).all()
+    """(kind, profile) of a printed code in one statement; 404 unknown, 410 revoked.
+
+    On PostgreSQL the one statement runs outside a transaction (autocommit: no BEGIN and no
+    ROLLBACK round trips; one statement sees one consistent snapshot anyway). SQLite keeps the
+    session's connection: its transactions are begun by this app (server/__init__.py).
+    """
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            rows = connection.execute(scan_statement(), {"token": token}).all()
+    else:
+        rows = db.session.connection().execute(scan_statement(), {"token": token}).all()
     if not rows:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     first = rows[0]

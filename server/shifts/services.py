@@ -66,8 +66,10 @@ def lock_member(member_id):
 
     The open-shift rule is held by the unique index anyway; the lock keeps the overlap checks
     of offline check-ins and claims honest too. SQLite already serialises every writing
-    request (BEGIN IMMEDIATE).
+    request (BEGIN IMMEDIATE), and its SELECT … FOR UPDATE would lock nothing: not sent there.
     """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
     db.session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
 
 
@@ -213,9 +215,10 @@ def open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at):
     if offline:
         refuse_overlap(member_id, at)
     flags = (["offline"] if offline else []) + (["out_of_range_in"] if fix is not None and not fix.inside else [])
-    # post=post (not only its id): the answer shows the post, which the session would otherwise load again.
+    # post=post and unit=post.unit (not only their ids): the answer shows both, which the session would
+    # otherwise load again (a printed code's post comes with its unit: server/scan/services.py TARGET_LOADS).
     shift = Shift(
-        member_id=member_id, post=post, unit_id=post.unit_id, status="open", source=source,
+        member_id=member_id, post=post, unit=post.unit, status="open", source=source,
         offline=offline, client_id=client_id, started_at=at, review_flags=flags,
         check_in_lat=lat, check_in_lng=lng, check_in_accuracy_m=accuracy_m,
         check_in_distance_m=fix.distance_m if fix is not None else None,
