@@ -26,9 +26,7 @@ import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
@@ -36,6 +34,7 @@ from flask import g, request_started
 from sqlalchemy import event, text
 
 from benchmarks import generate_data
+from benchmarks.common import databases_arg, new_workdir
 from benchmarks.pg import throwaway_cluster
 from server.config import database_url
 from server.extensions import db
@@ -283,12 +282,8 @@ def main():
     parser.add_argument("--explain", action="store_true", help="print the query plans of the year's bureau stats")
     parser.add_argument("--workdir", help="where the SQLite file goes (default: a new /tmp/red-station-bench.*)")
     options = parser.parse_args()
-    databases = [d.strip() for d in options.db.split(",") if d.strip()]
-    if not databases or set(databases) - {"sqlite", "postgres"}:
-        raise SystemExit("--db takes sqlite, postgres or sqlite,postgres")
-    if options.workdir:
-        Path(options.workdir).mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="red-station-bench.", dir=options.workdir))
+    databases = databases_arg(options.db)
+    workdir = new_workdir(options.workdir)
     results = []
     try:
         for database in databases:

@@ -36,7 +36,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -45,6 +44,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from benchmarks import generate_data
+from benchmarks.common import databases_arg, new_workdir
 from benchmarks.pg import free_port, throwaway_cluster
 from server.config import database_url
 
@@ -357,14 +357,10 @@ def main():
                          "or run with --no-redis")
     if not (ROOT / "gunicorn.conf.py").exists():
         raise SystemExit("gunicorn.conf.py is missing at the repository's root")
-    databases = [d.strip() for d in options.db.split(",") if d.strip()]
-    if not databases or set(databases) - {"sqlite", "postgres"}:
-        raise SystemExit("--db takes sqlite, postgres or sqlite,postgres")
+    databases = databases_arg(options.db)
     if set(options.endpoints.split(",")) - (set(ENDPOINTS) - {"bare"}):
         raise SystemExit("--endpoints takes scan, rate, checkin, healthz (comma-separated)")
-    if options.workdir:
-        Path(options.workdir).mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="red-station-bench.", dir=options.workdir))
+    workdir = new_workdir(options.workdir)
     results = []
     try:
         for database in databases:
