@@ -6,7 +6,8 @@ Every exception that leaves a view comes through here, whether raised by a servi
 import logging
 
 from flask import jsonify, request
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
 
 from server import messages
 from server.extensions import db
@@ -158,9 +159,46 @@ def handle_dbapi_error(error):
     return handle_unexpected(error)
 
 
+def handle_pending_rollback(error):
+    """A statement after an earlier failed one in the same request (e.g. Flask-Limiter evaluates
+    a key function again after the database dropped the first query): 503 when the database is
+    indeed gone, otherwise it is a bug (500)."""
+    if _rollback():
+        return _unavailable()
+    try:
+        db.session.execute(text("SELECT 1"))
+    except DBAPIError as probe:
+        if is_disconnect(probe):
+            return handle_database_unavailable(probe)
+        raise
+    return handle_unexpected(error)
+
+
+def remove_session(exception=None):
+    """End the request's session even when the database went away under it.
+
+    Closing rolls back over the connection; if PostgreSQL has just shut down, that raises
+    after the response was built, and the client would get a bare 500 from the WSGI server.
+    The connection is then invalidated instead (the pool replaces it) and the session dropped.
+    """
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        if not is_disconnect(error):
+            raise
+        log.error("database unavailable while closing the session: %s", _first_line(error.orig))
+        try:
+            db.session.registry().invalidate()
+        finally:
+            db.session.registry.clear()
+
+
 def register_error_handlers(app):
     """Install the handlers on the app (HTTPException is routed by server.api.Api)."""
+    # Runs before Flask-SQLAlchemy's own teardown (registered earlier; teardowns run in reverse).
+    app.teardown_appcontext(remove_session)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DBAPIError, handle_dbapi_error)
+    app.register_error_handler(PendingRollbackError, handle_pending_rollback)
     app.register_error_handler(Exception, handle_unexpected)

@@ -4,6 +4,7 @@ lists every API route with its error answers."""
 import re
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 from conftest import assert_error
@@ -203,3 +204,45 @@ def test_a_database_lost_while_rolling_back_an_error_answers_503(client, world, 
     response = client.get("/api/v1/admin/units/999999", headers=world.bureau_headers)  # an ApiError (404)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
+@pytest.mark.parametrize("database_gone, status", [(True, 503), (False, 500)])
+def test_a_statement_after_a_failed_one_is_503_only_when_the_database_is_gone(app, monkeypatch, database_gone, status):
+    """Flask-Limiter runs a key function again after the database dropped its first query; the
+    session then refuses with PendingRollbackError, which means 503 if the database is gone."""
+    from sqlalchemy.exc import OperationalError, PendingRollbackError
+
+    from server.extensions import db
+
+    def pending():
+        raise PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
+
+    app.add_url_rule("/api/v1/test-pending", "test_pending", pending)
+    if database_gone:
+        def refused(*args, **kwargs):
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+        monkeypatch.setattr(db.session, "execute", refused)
+    response = app.test_client().get("/api/v1/test-pending")
+    assert response.status_code == status
+    assert response.get_json()["error"]["code"] == ("database_unavailable" if database_gone else "server_error")
+
+
+def test_a_session_whose_database_went_away_is_dropped_without_an_error(app, monkeypatch):
+    """Closing the session rolls back over the connection; with the database just gone that
+    raised after the response was built (a bare 500 from gunicorn). Now it is invalidated."""
+    from sqlalchemy.exc import OperationalError
+
+    from server.errors import remove_session
+    from server.extensions import db
+
+    db.session.execute(text("SELECT 1"))  # the session holds a connection
+    closed = []
+
+    def lost():
+        closed.append(True)
+        raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+
+    monkeypatch.setattr(db.session.registry(), "close", lost)
+    remove_session()
+    assert closed and not db.session.registry.has()
