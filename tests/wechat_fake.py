@@ -329,11 +329,15 @@ class FakeWechat:
             return None, error(47001)
         return request.json, None
 
-    def _msg_sec_check(self, request):
+    def _authorised_json(self, request):
+        """The JSON body of a call carrying a valid access_token, or WeChat's error for either."""
         problem = self.check_access_token(request)
         if problem:
-            return problem
-        body, problem = self._json_body(request)
+            return None, problem
+        return self._json_body(request)
+
+    def _msg_sec_check(self, request):
+        body, problem = self._authorised_json(request)
         if problem:
             return problem
         if body.get("version") != 2:
@@ -362,10 +366,7 @@ class FakeWechat:
         }
 
     def _subscribe_send(self, request):
-        problem = self.check_access_token(request)
-        if problem:
-            return problem
-        body, problem = self._json_body(request)
+        body, problem = self._authorised_json(request)
         if problem:
             return problem
         openid, template_id = body.get("touser"), body.get("template_id")

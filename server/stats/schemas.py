@@ -89,17 +89,22 @@ class HourSchema(BaseSchema):
     ratings = fields.Integer()
 
 
-class UnitFiguresSchema(BaseSchema):
+class RatingFiguresSchema(BaseSchema):
+    """The rating figures of a scope: count, five-level distribution and the three rates."""
+
+    ratings = fields.Integer()
+    distribution = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                               metadata={"description": 'ratings per level, "1" (very dissatisfied) to "5" (very satisfied)'})
+    satisfaction_rate = Rate("ratings of 3–5 / all ratings")
+    good_rate = Rate("ratings of 4–5 / all ratings")
+    bad_rate = Rate("ratings of 1–2 / all ratings")
+
+
+class UnitFiguresSchema(RatingFiguresSchema):
     """One unit's ratings in the period (satisfaction by unit)."""
 
     unit = fields.Nested(UnitRefSchema)
     unit_id = fields.Integer()
-    ratings = fields.Integer()
-    distribution = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                               metadata={"description": 'ratings per level, "1" to "5"'})
-    satisfaction_rate = Rate("ratings of 3–5 / all ratings")
-    good_rate = Rate("ratings of 4–5 / all ratings")
-    bad_rate = Rate("ratings of 1–2 / all ratings")
 
 
 class MonthHoursSchema(BaseSchema):
@@ -110,7 +115,7 @@ class MonthHoursSchema(BaseSchema):
     hours_pending = fields.Float(metadata={"description": "hours of shifts started in the month and waiting for review"})
 
 
-class StatsSchema(BaseSchema):
+class StatsSchema(RatingFiguresSchema):
     """Figures of a unit (or the bureau), window or member over a period.
 
     Excluded ratings and follow-up ratings never count; cases of excluded ratings neither.
@@ -121,12 +126,6 @@ class StatsSchema(BaseSchema):
     member_id = fields.Integer(allow_none=True)
     from_ = fields.Date(data_key="from")
     to = fields.Date()
-    ratings = fields.Integer()
-    distribution = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                               metadata={"description": 'ratings per level, "1" (very dissatisfied) to "5" (very satisfied)'})
-    satisfaction_rate = Rate("ratings of 3–5 / all ratings")
-    good_rate = Rate("ratings of 4–5 / all ratings")
-    bad_rate = Rate("ratings of 1–2 / all ratings")
     goal = fields.Float(metadata={"description": "the bureau's satisfaction goal (SATISFACTION_GOAL, 0.9)"})
     meets_goal = fields.Boolean(allow_none=True, metadata={"description": "satisfaction_rate >= goal; null without ratings"})
     cases_due = fields.Integer(metadata={"description": "cases whose answer deadline (due_resolve_at) fell in the period, up to now"})
