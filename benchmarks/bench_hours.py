@@ -1,9 +1,13 @@
-"""Benchmark: the hours exports (xlsx and platform CSV) of 1,000 approved shifts, and the PDF record.
+"""Benchmark: the hours exports (xlsx and platform CSV) of a bureau's month of approved shifts, and the PDF record.
 
-Run: .venv/bin/python -m benchmarks.bench_hours [--shifts 1000] [--png docs/hours-record.png]
+Run: .venv/bin/python -m benchmarks.bench_hours [--shifts 50000] [--png docs/hours-record.png]
 Every figure goes through the HTTP API (Flask's test client) on a SQLite file with the demo
-units, members and posts. ``--png`` also writes page 1 of a demo member's record as a picture
-(pdftoppm, poppler-utils), which is how docs/hours-record.png is made.
+units, members and posts (filling 50,000 shifts through the ORM takes a minute or two; the
+exports' time is what is measured). The goal of issue 8: the workbook of 50,000 shifts, a
+bureau's month, in at most 3 s (scaled by the number of shifts); CPU seconds are shown beside
+wall-clock ones because other work on a shared machine stretches the latter. ``--png`` also
+writes page 1 of a demo member's record as a picture (pdftoppm, poppler-utils), which is how
+docs/hours-record.png is made. Exit status 1 when the workbook misses its goal.
 """
 import argparse
 import datetime as dt
@@ -35,10 +39,16 @@ RECORD_SHIFTS = [  # (post, month, day, hour, minutes, credited or None, reviewe
 ] + [("服务区志愿服务台", month, day, 8, 240, None, "服务区管理员") for month in range(1, 12) for day in (20, 27)]
 
 
+# Issue 8: a bureau's month, 50,000 shifts, in a workbook within 3 s.
+XLSX_GOAL_SECONDS = 3.0
+XLSX_GOAL_SHIFTS = 50_000
+
+
 def timed(call):
-    start = time.perf_counter()
+    """(wall-clock seconds, CPU seconds of this process, what ``call()`` returned)."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = call()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def fill(shifts):
@@ -58,15 +68,16 @@ def fill(shifts):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shifts", type=int, default=1000)
+    parser.add_argument("--shifts", type=int, default=XLSX_GOAL_SHIFTS)
     parser.add_argument("--png", help="write page 1 of the demo member's record here (e.g. docs/hours-record.png)")
     args = parser.parse_args()
     app, workdir = bench_app("rs-bench-hours-")
+    missed = False
     try:
         with app.app_context():
             db.create_all()
             seed_demo()
-            star = fill(args.shifts)
+            fill_seconds, _, star = timed(lambda: fill(args.shifts))
             bureau = db.session.scalar(select(Admin).where(Admin.username == "bureau"))
             fuwuqu = db.session.scalar(select(Admin).where(Admin.username == "fuwuqu"))
             client = app.test_client()
@@ -78,22 +89,29 @@ def main():
                 return response.data
 
             total = args.shifts + len(RECORD_SHIFTS)
+            goal = XLSX_GOAL_SECONDS * max(total, XLSX_GOAL_SHIFTS) / XLSX_GOAL_SHIFTS
             print(f"Red Station hours benchmark — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
-                  f"Python {sys.version.split()[0]}, {total} approved shifts")
+                  f"Python {sys.version.split()[0]}, {total:,} approved shifts (filled in {fill_seconds:.0f} s)")
             print()
-            print(f"| {'operation':42} | {'seconds':>8} | {'size':>9} |")
-            print(f"|{'-' * 44}|{'-' * 10}|{'-' * 11}|")
+            print(f"| {'operation':42} | {'seconds':>8} | {'CPU s':>8} | {'size':>9} | {'goal':>8} |      |")
+            print(f"|{'-' * 44}|{'-' * 10}|{'-' * 10}|{'-' * 11}|{'-' * 10}|------|")
             for name, url in (("xlsx export, all units", "/api/v1/admin/hours/export.xlsx"),
                               ("platform CSV export, all units", "/api/v1/admin/hours/export.csv")):
-                seconds, data = timed(lambda: get(url, bureau))
-                print(f"| {name:42} | {seconds:8.2f} | {len(data) / 1e3:7.0f} kB |")
-            seconds, pdf = timed(lambda: get(f"/api/v1/members/{star.id}/record.pdf", fuwuqu))
-            print(f"| {f'PDF record, {len(RECORD_SHIFTS)} shifts':42} | {seconds:8.2f} | {len(pdf) / 1e3:7.0f} kB |")
+                seconds, cpu, data = timed(lambda: get(url, bureau))
+                verdict, limit = "", ""
+                if url.endswith(".xlsx"):
+                    limit, verdict = f"{goal:.1f}", "ok" if seconds <= goal else "SLOW"
+                    missed = seconds > goal
+                print(f"| {name:42} | {seconds:8.2f} | {cpu:8.2f} | {len(data) / 1e3:7.0f} kB | {limit:>8} | {verdict:4} |")
+            seconds, cpu, pdf = timed(lambda: get(f"/api/v1/members/{star.id}/record.pdf", fuwuqu))
+            print(f"| {f'PDF record, {len(RECORD_SHIFTS)} shifts':42} | {seconds:8.2f} | {cpu:8.2f} | "
+                  f"{len(pdf) / 1e3:7.0f} kB | {'':>8} |      |")
             if args.png:
                 picture_page_one(pdf, Path(args.png), workdir)
                 print(f"\npage 1 of {RECORD_MEMBER}'s record written to {args.png}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if missed else 0
 
 
 def picture_page_one(pdf, png, workdir):
@@ -109,4 +127,4 @@ def picture_page_one(pdf, png, workdir):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

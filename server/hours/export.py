@@ -2,17 +2,13 @@
 CSV the national volunteer platform imports.
 
 Both stream: entries come from the database in batches and are written row by row
-(openpyxl's write-only mode for the workbook) into a temporary file that stays in memory
-while small and moves to disk when large; the response then sends that file.
+(server.workbook, on XlsxWriter, for the workbook) into a temporary file that stays in memory while small
+and moves to disk when large; the response then sends that file.
 """
 import csv
 import io
 import tempfile
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from server import messages
@@ -22,7 +18,9 @@ from server.extensions import db
 from server.hours.entries import approved_entries, approved_entries_query, hours_value, period_bounds, political_status
 from server.messages import HOURS_EXPORT as T
 from server.models import Shift, Unit
+from server.schemas import local_zone
 from server.shifts.hours import star_level
+from server.workbook import Workbook
 
 # Column widths in Excel's units (one Latin character; a Chinese character takes about two).
 SUMMARY_WIDTHS = (12, 24, 11, 10, 17, 10, 20)
@@ -30,8 +28,9 @@ DETAIL_WIDTHS = (12, 24, 22, 12, 17, 17, 10, 10, 30, 12, 17, 16)
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 HOURS_FORMAT = "0.00"
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="F6E2E2")
+SUMMARY_FORMATS = (None, None, None, None, HOURS_FORMAT, None, HOURS_FORMAT)
+DETAIL_FORMATS = (None, None, None, DATE_FORMAT, DATETIME_FORMAT, DATETIME_FORMAT, None, None, None, None,
+                  DATETIME_FORMAT, None)
 SPOOL_BYTES = 8 * 1024 * 1024
 # A cell Excel would read as a formula (CSV injection): shown as text instead.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -79,36 +78,9 @@ def _counted(entries, progress, total, every=200):
         progress(done, total)
 
 
-def header_sheet(workbook, title, columns, widths):
-    """A write-only sheet with a bold, frozen header row and set column widths (the ratings workbook uses it too)."""
-    sheet = workbook.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        header.append(cell)
-    sheet.append(header)
-    return sheet
-
-
-def safe_cell(sheet, value, number_format=None):
-    """A cell with ``number_format``; text that starts like a formula stays text."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    if number_format:
-        cell.number_format = number_format
-    return cell
-
-
-def _naive_local(entry, moment):
-    """Excel has no time zones: local wall-clock time."""
-    local = entry.local(moment)
-    return local.replace(tzinfo=None) if local is not None else None
+def _naive_local(moment, zone):
+    """Excel has no time zones: local wall-clock time in ``zone`` (local_zone(), looked up once per export)."""
+    return moment.astimezone(zone).replace(tzinfo=None) if moment is not None else None
 
 
 def lifetime_approved_minutes(member_ids):
@@ -135,37 +107,32 @@ def write_workbook(out, progress=None, **filters):
     entries = approved_entries(**filters)
     if progress:
         entries = _counted(entries, progress, count_entries(**filters))
-    workbook = Workbook(write_only=True)
-    summary = header_sheet(workbook, T["summary_sheet"], T["summary_columns"], SUMMARY_WIDTHS)
-    detail = header_sheet(workbook, T["detail_sheet"], T["detail_columns"], DETAIL_WIDTHS)
-    members = {}
-    rows = 1
-    for entry in entries:
-        started = _naive_local(entry, entry.started_at)
-        detail.append([
-            safe_cell(detail, entry.member_name), safe_cell(detail, entry.unit_name), safe_cell(detail, entry.post_name),
-            safe_cell(detail, started.date(), DATE_FORMAT), safe_cell(detail, started, DATETIME_FORMAT),
-            safe_cell(detail, _naive_local(entry, entry.ended_at), DATETIME_FORMAT),
-            entry.minutes, entry.credited_minutes, safe_cell(detail, entry.content), safe_cell(detail, entry.reviewer_name),
-            safe_cell(detail, _naive_local(entry, entry.reviewed_at), DATETIME_FORMAT), entry.source_label,
-        ])
-        rows += 1
-        totals = members.setdefault(entry.member_id, {"entry": entry, "count": 0, "minutes": 0})
-        totals["count"] += 1
-        totals["minutes"] += entry.credited_minutes
-    detail.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_WIDTHS))}{rows}"
-    lifetime = lifetime_approved_minutes(members)
-    for member_id, totals in members.items():
-        entry = totals["entry"]
-        all_minutes = lifetime.get(member_id, 0)
-        summary.append([
-            safe_cell(summary, entry.member_name), safe_cell(summary, entry.member_unit_name),
-            political_status(entry.is_party_member), totals["count"],
-            safe_cell(summary, hours_value(totals["minutes"]), HOURS_FORMAT), star_level(all_minutes)[0],
-            safe_cell(summary, hours_value(all_minutes), HOURS_FORMAT),
-        ])
-    summary.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_WIDTHS))}{len(members) + 1}"
-    workbook.save(out)
+    with Workbook(out) as workbook:
+        summary = workbook.add_sheet(T["summary_sheet"], T["summary_columns"], SUMMARY_WIDTHS, SUMMARY_FORMATS)
+        detail = workbook.add_sheet(T["detail_sheet"], T["detail_columns"], DETAIL_WIDTHS, DETAIL_FORMATS)
+        zone = local_zone()
+        members = {}
+        for entry in entries:
+            started = _naive_local(entry.started_at, zone)
+            detail.append((
+                entry.member_name, entry.unit_name, entry.post_name, started.date(), started,
+                _naive_local(entry.ended_at, zone), entry.minutes, entry.credited_minutes, entry.content,
+                entry.reviewer_name, _naive_local(entry.reviewed_at, zone), entry.source_label,
+            ))
+            totals = members.get(entry.member_id)
+            if totals is None:
+                totals = members[entry.member_id] = {"entry": entry, "count": 0, "minutes": 0}
+            totals["count"] += 1
+            totals["minutes"] += entry.credited_minutes
+        lifetime = lifetime_approved_minutes(members)
+        for member_id, totals in members.items():
+            entry = totals["entry"]
+            all_minutes = lifetime.get(member_id, 0)
+            summary.append((
+                entry.member_name, entry.member_unit_name, political_status(entry.is_party_member), totals["count"],
+                hours_value(totals["minutes"]), star_level(all_minutes)[0], hours_value(all_minutes),
+            ))
+        workbook.save()
 
 
 def _csv_safe(value):

@@ -2,21 +2,21 @@
 
 The rows are the admins' view of GET /admin/ratings (server.stats.services.rating_items): the
 target, the unit, the case and whether the rating counts; never who rated, nor their contact
-(an exported file travels further than the console). Written like the hours workbook:
-write-only openpyxl, ratings read in batches, spooled to disk when large.
+(an exported file travels further than the console). Written like the hours workbook
+(server.workbook): ratings read in batches, rows streamed, spooled to disk when large.
 """
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from server import messages
 from server.extensions import db
-from server.hours.export import DATETIME_FORMAT, header_sheet, safe_cell, spooled
+from server.hours.export import DATETIME_FORMAT, spooled
 from server.messages import RATINGS_EXPORT as T
 from server.schemas import local_zone
 from server.stats.services import check_order, list_ratings, rating_items, scope_from_args
+from server.workbook import Workbook
 
 WIDTHS = (8, 17, 24, 12, 20, 6, 11, 24, 40, 10, 9, 14, 9, 24, 12)
+FORMATS = (None, DATETIME_FORMAT) + (None,) * 13
 BATCH_SIZE = 500
 
 
@@ -43,18 +43,16 @@ def count_ratings(**filters):
     return db.session.scalar(select(func.count()).select_from(list_ratings(filters).order_by(None).subquery()))
 
 
-def _row(sheet, item):
+def _row(item, zone):
     case = item["case"]
-    created = item["created_at"].astimezone(local_zone()).replace(tzinfo=None)
-    return [
-        item["id"], safe_cell(sheet, created, DATETIME_FORMAT), safe_cell(sheet, item["unit"]["name"]),
-        T["target_kinds"][item["target"]["kind"]], safe_cell(sheet, item["target"]["name"]), item["score"],
-        item["score_label"], safe_cell(sheet, "、".join(item["tags"])), safe_cell(sheet, item["comment"]),
+    return (
+        item["id"], item["created_at"].astimezone(zone).replace(tzinfo=None), item["unit"]["name"],
+        T["target_kinds"][item["target"]["kind"]], item["target"]["name"], item["score"],
+        item["score_label"], "、".join(item["tags"]), item["comment"],
         T["comment_status"].get(item["comment_status"], item["comment_status"]) if item["comment"] else "",
         case["id"] if case else None, messages.CASE_STATUS_LABELS.get(case["status"], "") if case else "",
-        T["counted"][not item["excluded"]], safe_cell(sheet, item["excluded_reason"] or ""),
-        item["follow_up_of_id"],
-    ]
+        T["counted"][not item["excluded"]], item["excluded_reason"] or "", item["follow_up_of_id"],
+    )
 
 
 def write_workbook(out, progress=None, **filters):
@@ -63,18 +61,18 @@ def write_workbook(out, progress=None, **filters):
     ``progress(done, total)``, when given, hears how many ratings are written so far.
     """
     total = count_ratings(**filters) if progress else None
-    workbook = Workbook(write_only=True)
-    sheet = header_sheet(workbook, T["sheet"], T["columns"], WIDTHS)
-    done = 0
-    ratings = db.session.scalars(list_ratings(filters).execution_options(yield_per=BATCH_SIZE))
-    for batch in ratings.partitions(BATCH_SIZE):
-        for item in rating_items(batch):
-            sheet.append(_row(sheet, item))
-        done += len(batch)
-        if progress:
-            progress(done, total)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(WIDTHS))}{done + 1}"
-    workbook.save(out)
+    with Workbook(out) as workbook:
+        sheet = workbook.add_sheet(T["sheet"], T["columns"], WIDTHS, FORMATS)
+        zone = local_zone()
+        done = 0
+        ratings = db.session.scalars(list_ratings(filters).execution_options(yield_per=BATCH_SIZE))
+        for batch in ratings.partitions(BATCH_SIZE):
+            for item in rating_items(batch):
+                sheet.append(_row(item, zone))
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        workbook.save()
     if progress:
         progress(done, total)
 
