@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from flask_migrate import upgrade
 
 from server.extensions import db
+from server.stats import tallies
 
 ZONE = ZoneInfo("Asia/Shanghai")
 UTC = dt.timezone.utc
@@ -370,6 +371,12 @@ def generate(rating_count, shift_count, seed=1, sizes=None, now=None, log=print)
         written = writer.rows - rows_before
         log(f"  {label}: {main:,} (+{extra:,} {'cases' if label == 'ratings' else 'reviews'}) in {elapsed:.1f} s, "
             f"{written / elapsed:,.0f} rows/s (of which writing {writer.seconds - seconds_before:.1f} s)")
+    begun = time.perf_counter()
+    # Rows written by COPY or executemany bypass the session that keeps the figures' tallies.
+    with db.engine.begin() as connection:
+        written = tallies.rebuild(connection)
+    log(f"  tallies rebuilt in {time.perf_counter() - begun:.1f} s: "
+        + ", ".join(f"{name} {count:,} rows" for name, count in written.items()))
     begun = time.perf_counter()
     writer.finish(TABLES)
     log(f"  statistics ({'VACUUM ANALYZE' if writer.dialect == 'postgresql' else 'ANALYZE'}) "

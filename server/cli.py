@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import ADMIN_ROLES, Admin, Unit
+from server.stats.tallies import tallies_group
 
 
 @click.command("init-db")
@@ -123,5 +124,5 @@ def close_stale_shifts_command():
 def init_app(app):
     """Register the commands."""
     for command in (init_db_command, seed_demo_command, create_admin_command, set_admin_password_command,
-                    close_stale_shifts_command, qr_group):
+                    close_stale_shifts_command, qr_group, tallies_group):
         app.cli.add_command(command)

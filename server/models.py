@@ -9,6 +9,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import messages
 from server.extensions import db
 
 UNIT_TYPES = ("window_hall", "enforcement_station", "service_area", "other")
@@ -267,9 +268,6 @@ class QrCode(db.Model):
 
 
 # Ratings that count in the figures: not excluded by a bureau admin, not a follow-up (追评).
-COUNTED_RATING = sa.text("excluded_at IS NULL AND follow_up_of_id IS NULL")
-
-
 class Rating(db.Model):
     """A citizen's 1–5 rating (评价) of a member or a window, scanned from its code."""
 
@@ -301,13 +299,6 @@ class Rating(db.Model):
         sa.UniqueConstraint("rater_key", "client_id", name="uq_rating_rater_client"),
         sa.CheckConstraint("score BETWEEN 1 AND 5", name="score"),
         sa.Index("ix_rating_unit_created", "unit_id", "created_at"),
-        # The figures (server/stats) read the ratings that count by local day, of one unit or of
-        # every unit; the indexes hold every column the aggregates need but tags, so PostgreSQL
-        # answers them from the index alone.
-        sa.Index("ix_rating_counted_unit_day", "unit_id", "rated_on", "score", "window_id", "created_at",
-                 sqlite_where=COUNTED_RATING, postgresql_where=COUNTED_RATING),
-        sa.Index("ix_rating_counted_day", "rated_on", "unit_id", "score", "window_id", "created_at",
-                 sqlite_where=COUNTED_RATING, postgresql_where=COUNTED_RATING),
         # The bureau's list of every unit's ratings, newest first.
         sa.Index("ix_rating_created", "created_at"),
         # The few ratings a bureau admin excluded, which the case figures leave out.
@@ -424,6 +415,43 @@ class Subscription(db.Model):
         sa.UniqueConstraint("wechat_user_id", "template_id", name="uq_subscription_user_template"),
         sa.CheckConstraint("remaining >= 0", name="remaining"),
     )
+
+
+# --- Daily rollups of the figures, kept by server/stats/tallies.py in the same transaction as
+# every rating and shift write, so a year of the bureau's figures reads thousands of rows, not millions.
+
+# The zero tags (三零) a rating tally counts: column "tag_complaints" counts ratings tagged 投诉, …
+TALLY_TAGS = {zero: "tag_" + zero.removeprefix("zero_") for zero in messages.ZERO_TAGS}
+TALLY_HOURS = tuple(f"h{hour:02d}" for hour in range(24))
+
+
+def _count_column(name):
+    return sa.Column(name, sa.Integer, nullable=False, default=0, server_default="0")
+
+
+# Ratings that count (not excluded, not a follow-up), per unit, window and local day: how many,
+# at each score, carrying each zero tag, in each local hour. window_id 0 holds the ratings of the
+# unit's members' badges, -1 the unit's total of the day (what the unit's and the bureau's figures read).
+rating_tally = sa.Table(
+    "rating_tally", db.metadata,
+    sa.Column("unit_id", sa.ForeignKey("unit.id"), primary_key=True),
+    sa.Column("window_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("rated_on", sa.Date, primary_key=True),
+    _count_column("ratings"),
+    *(_count_column(f"s{score}") for score in range(1, 6)),
+    *(_count_column(column) for column in TALLY_TAGS.values()),
+    *(_count_column(column) for column in TALLY_HOURS),
+)
+
+# Minutes of approved and pending shifts (what they count, see server/shifts/hours.py) per unit
+# and local day of their start.
+shift_tally = sa.Table(
+    "shift_tally", db.metadata,
+    sa.Column("unit_id", sa.ForeignKey("unit.id"), primary_key=True),
+    sa.Column("started_on", sa.Date, primary_key=True),
+    _count_column("approved"),
+    _count_column("pending"),
+)
 
 
 class ShiftReview(db.Model):

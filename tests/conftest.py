@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import g, request_started
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from server import create_app
 from server.auth import tokens
@@ -16,6 +16,7 @@ from server.config import TestConfig
 from server.extensions import db, limiter
 from server.models import Member, Post, Unit, Window, WechatUser
 from server.qr.services import issue_code
+from server.stats.tallies import differences
 from wechat_fake import FakeWechat
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -71,9 +72,20 @@ def running_app(config="test"):
             limiter.reset()
             yield app
             db.session.remove()
+            _assert_tallies_match()
             db.engine.dispose()
     finally:
         request_started.disconnect(_fresh_g, app)
+
+
+def _assert_tallies_match():
+    """After every test: the figures' daily tallies equal what the ratings and shifts give,
+    whatever the test wrote through the API or the session (server/stats/tallies.py)."""
+    with db.engine.connect() as connection:
+        if not inspect(connection).has_table("rating"):
+            return  # the test dropped its in-memory database on purpose
+        found = differences(connection)
+    assert not found, f"tallies differ from the rows (table, key, column, stored, computed): {found[:10]}"
 
 
 def _fresh_g(sender, **extra):

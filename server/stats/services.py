@@ -1,8 +1,10 @@
 """The figures of PRODUCT.md "Satisfaction figures", computed by the database.
 
-Every figure is a GROUP BY aggregate over an index range (ratings by unit and local day), so
-no rating row travels into Python and the time depends on the period asked, not on how many
-ratings the bureau has collected.
+The figures of the bureau, a unit or a window come from the daily tallies (rating_tally,
+shift_tally: server/stats/tallies.py keeps them with every write), a few rows per unit and day
+whatever the ratings and shifts number; a member's from their own ratings and shifts, a few
+hundred a year, by index. Either way every figure is a GROUP BY in the database: no rating row
+travels into Python.
 
 What counts:
 - a rating counts unless a bureau admin excluded it (``excluded_at``) or it is a follow-up
@@ -23,9 +25,11 @@ from server.auth.walls import walled_select, walled_unit_id
 from server.cases.services import admin_rating_view, overdue
 from server.errors import field_error
 from server.extensions import db
-from server.models import CASE_STATUSES, Case, Member, Rating, Shift, Unit, UTCDateTime, Window, utcnow
+from server.models import (CASE_STATUSES, TALLY_HOURS, TALLY_TAGS, Case, Member, Rating, Shift, Unit, UTCDateTime,
+                           Window, rating_tally, shift_tally, utcnow)
 from server.ratings.targets import describe_targets
 from server.schemas import local_zone
+from server.stats.tallies import UNIT_TOTAL
 from server.shifts.hours import counted_minutes
 
 SCORES = (1, 2, 3, 4, 5)
@@ -141,8 +145,57 @@ def rating_sums():
     return [func.count().label("ratings"), *(_count_where(Rating.score == score).label(f"s{score}") for score in SCORES)]
 
 
-def zero_tag_counts(where):
-    """{(window_id, tag): ratings} for the tags that break a zero; window_id is None for badges.
+def from_tallies(scope):
+    """Whether the figures of ``scope`` come from the daily tallies: all but a member's, whose
+    few ratings and shifts are read by index (the tallies do not go down to members)."""
+    return scope.member_id is None
+
+
+def _tally_sum(column):
+    return func.coalesce(func.sum(column), 0)
+
+
+def tallied_ratings(scope, period, by_window=False):
+    """WHERE clauses of the rating_tally rows of ``scope`` (not a member's) in ``period``: the
+    units' total rows (a window's own rows when the scope is a window), or with ``by_window``
+    the rows of each window and of the badges."""
+    clauses = [rating_tally.c.rated_on.between(period.first, period.last)]
+    if scope.unit_id is not None:
+        clauses.append(rating_tally.c.unit_id == scope.unit_id)
+    if scope.window_id is not None:
+        clauses.append(rating_tally.c.window_id == scope.window_id)
+    elif by_window:
+        clauses.append(rating_tally.c.window_id != UNIT_TOTAL)
+    else:
+        clauses.append(rating_tally.c.window_id == UNIT_TOTAL)
+    return clauses
+
+
+def rating_sums_by(scope, period, key):
+    """{key value: row of rating_sums()} for the counted ratings of ``scope`` in ``period``,
+    grouped by ``key`` ("unit_id" or "window_id"; a window_id of None for ratings of badges)."""
+    if from_tallies(scope):
+        column = rating_tally.c[key]
+        query = select(column.label("key"), *(_tally_sum(rating_tally.c[name]).label(name) for name in SUM_KEYS)
+                       ).where(*tallied_ratings(scope, period, by_window=key == "window_id"))
+    else:
+        column = getattr(Rating, key)
+        query = select(column.label("key"), *rating_sums()).where(*counted_ratings(scope, period))
+    return {row["key"] or None: row for row in db.session.execute(query.group_by(column)).mappings()}
+
+
+def zero_tag_counts(scope, period):
+    """{(window_id, tag): ratings} for the tags that break a zero; window_id is None for badges."""
+    if from_tallies(scope):
+        query = (select(rating_tally.c.window_id, *(_tally_sum(rating_tally.c[column]) for column in TALLY_TAGS.values()))
+                 .where(*tallied_ratings(scope, period, by_window=True)).group_by(rating_tally.c.window_id))
+        return {(row[0] or None, tag): count for row in db.session.execute(query)
+                for tag, count in zip(messages.ZERO_TAGS.values(), row[1:]) if count}
+    return _zero_tag_counts_of_ratings(counted_ratings(scope, period))
+
+
+def _zero_tag_counts_of_ratings(where):
+    """zero_tag_counts from the ratings themselves (a member's).
 
     The tags are a JSON list, read element by element with each database's JSON functions
     (SQLite json_each, PostgreSQL json_array_elements_text) rather than a LIKE on the stored
@@ -303,21 +356,34 @@ def case_figures(sums):
             "cases_open": int(sums["cases_open"]), "cases_overdue": int(sums["cases_overdue"])}
 
 
-def minutes_rows(scope, start, end, by_unit=False, by=()):
-    """Approved and pending minutes of the shifts of ``scope`` started in [start, end) (per unit when ``by_unit``,
-    and per value of each labelled expression in ``by``).
+def minutes_rows(scope, period, by_unit=False, months=()):
+    """Approved and pending minutes of the shifts of ``scope`` started in ``period`` (local days):
+    per unit when ``by_unit``; per month when ``months`` (their first days, oldest first) is
+    given, as "month", the index of the shift's month in ``months``.
 
-    A window does not narrow them: shifts are at volunteer posts, not at windows.
+    From the daily tallies; a member's from their shifts. A window does not narrow them:
+    shifts are at volunteer posts, not at windows.
     """
-    minutes = counted_minutes()
-    columns = [func.coalesce(func.sum(case((Shift.status == status, minutes))), 0).label(status)
-               for status in ("approved", "pending")]
-    clauses = [Shift.status.in_(("approved", "pending")), Shift.started_at >= start, Shift.started_at < end]
+    if from_tallies(scope):
+        columns = [_tally_sum(shift_tally.c[status]).label(status) for status in ("approved", "pending")]
+        clauses = [shift_tally.c.started_on.between(period.first, period.last)]
+        unit, started, month_edge = shift_tally.c.unit_id, shift_tally.c.started_on, lambda first: first
+    else:
+        minutes = counted_minutes()
+        columns = [func.coalesce(func.sum(case((Shift.status == status, minutes))), 0).label(status)
+                   for status in ("approved", "pending")]
+        start, end = period.bounds()
+        clauses = [Shift.status.in_(("approved", "pending")), Shift.started_at >= start, Shift.started_at < end]
+        if scope.member_id is not None:
+            clauses.append(Shift.member_id == scope.member_id)
+        unit, started = Shift.unit_id, Shift.started_at
+        month_edge = lambda first: Period(first, first).bounds()[0]  # noqa: E731
     if scope.unit_id is not None:
-        clauses.append(Shift.unit_id == scope.unit_id)
-    if scope.member_id is not None:
-        clauses.append(Shift.member_id == scope.member_id)
-    keys = [*([Shift.unit_id] if by_unit else []), *by]
+        clauses.append(unit == scope.unit_id)
+    keys = [unit] if by_unit else []
+    if months:
+        keys.append(case(*((started < month_edge(first), index) for index, first in enumerate(months[1:])),
+                         else_=len(months) - 1).label("month"))
     query = select(*keys, *columns).where(*clauses)
     if keys:
         query = query.group_by(*keys)
@@ -335,15 +401,14 @@ def stats(args):
     """Every figure of one unit (or the bureau) over a period; see StatsSchema for each."""
     period = period_from_args(args)
     scope = scope_from_args(args)
-    where = counted_ratings(scope, period)
     start, end = period.bounds()
 
-    totals, days, grid = ratings_by_day_and_hour(where, period)
+    totals, days, grid = ratings_by_day_and_hour(scope, period)
     figures = rating_figures(totals)
-    tags = zero_tag_counts(where)
+    tags = zero_tag_counts(scope, period)
 
     cases = case_rows(scope, start, end)[0]
-    minutes = minutes_rows(scope, start, end)[0]
+    minutes = minutes_rows(scope, period)[0]
 
     return {
         "unit_id": scope.unit_id, "window_id": scope.window_id, "member_id": scope.member_id,
@@ -353,28 +418,37 @@ def stats(args):
         "meets_goal": meets_goal(figures["distribution"], figures["ratings"]),
         **case_figures(cases),
         "zeros": {**zeros_of(totals["s1"] + totals["s2"], lambda tag: any(t == tag for _, t in tags)),
-                  "windows": window_zeros(scope, where, tags)},
+                  "windows": window_zeros(scope, period, tags)},
         "hours_approved": hours(minutes["approved"]), "hours_pending": hours(minutes["pending"]),
         "by_day": [_day_entry(day, days.get(day)) for day in period.days],
         "by_hour": [{"hour": h, "ratings": sum(grid[d][h] for d in range(7))} for h in range(24)],
         "by_weekday_hour": grid,
-        **included_figures(args, scope, where, period),
+        **included_figures(args, scope, period),
     }
 
 
 SUM_KEYS = ("ratings", *(f"s{score}" for score in SCORES))
 
 
-def ratings_by_day_and_hour(where, period):
-    """One pass over the ratings, grouped by local day and hour: (totals, {day: sums}, 7 × 24 grid).
+def ratings_by_day_and_hour(scope, period):
+    """The counted ratings by local day and hour: (totals, {day: sums}, 7 × 24 grid).
 
     The sums are those of rating_sums(); the grid counts ratings by weekday (Monday first) and
-    local hour. At most 24 rows a day come back, however many ratings there are.
+    local hour. One row a day from the tallies (the hours are columns); from a member's ratings,
+    at most 24 a day.
     """
-    hour = local_hour(Rating.created_at, period).label("hour")
-    rows = db.session.execute(
-        select(Rating.rated_on.label("day"), hour, *rating_sums()).where(*where).group_by(Rating.rated_on, hour)
-    ).mappings()
+    if from_tallies(scope):
+        rows = db.session.execute(
+            select(rating_tally.c.rated_on.label("day"),
+                   *(_tally_sum(rating_tally.c[name]).label(name) for name in (*SUM_KEYS, *TALLY_HOURS)))
+            .where(*tallied_ratings(scope, period)).group_by(rating_tally.c.rated_on)).mappings()
+        by_hour = lambda row: enumerate(row[name] for name in TALLY_HOURS)  # noqa: E731
+    else:
+        hour = local_hour(Rating.created_at, period).label("hour")
+        rows = db.session.execute(
+            select(Rating.rated_on.label("day"), hour, *rating_sums())
+            .where(*counted_ratings(scope, period)).group_by(Rating.rated_on, hour)).mappings()
+        by_hour = lambda row: [(row["hour"], row["ratings"])]  # noqa: E731
     totals, days = dict.fromkeys(SUM_KEYS, 0), {}
     grid = [[0] * 24 for _ in range(7)]
     for row in rows:
@@ -382,7 +456,8 @@ def ratings_by_day_and_hour(where, period):
         for key in SUM_KEYS:
             totals[key] += row[key]
             day[key] += row[key]
-        grid[row["day"].weekday()][row["hour"]] += row["ratings"]
+        for hour, count in by_hour(row):
+            grid[row["day"].weekday()][hour] += count
     return totals, days, grid
 
 
@@ -400,24 +475,24 @@ def _day_entry(day, sums):
     }
 
 
-def window_zeros(scope, where, tags):
+def window_zeros(scope, period, tags):
     """Per window of the scope, rated or not: its ratings and whether each zero held (none for a member)."""
     if scope.member_id is not None:
         return []
-    sums = (select(Rating.window_id, func.count().label("ratings"),
-                   _count_where(Rating.score.in_(BAD_SCORES)).label("bad"))
-            .where(*where, Rating.window_id.is_not(None)).group_by(Rating.window_id).subquery())
-    query = (select(Window.id, Window.name, Window.unit_id, sums.c.ratings, sums.c.bad)
-             .outerjoin(sums, sums.c.window_id == Window.id))
+    sums = rating_sums_by(scope, period, "window_id")
+    query = select(Window.id, Window.name, Window.unit_id)
     if scope.unit_id is not None:
         query = query.where(Window.unit_id == scope.unit_id)
     if scope.window_id is not None:
         query = query.where(Window.id == scope.window_id)
-    return [
-        {"window_id": row.id, "name": row.name, "unit_id": row.unit_id, "ratings": row.ratings or 0,
-         **zeros_of(row.bad, lambda tag, window_id=row.id: tags.get((window_id, tag)))}
-        for row in db.session.execute(query.order_by(Window.unit_id, Window.id))
-    ]
+    windows = []
+    for row in db.session.execute(query.order_by(Window.unit_id, Window.id)):
+        found = sums.get(row.id)
+        bad = sum(found[f"s{score}"] for score in BAD_SCORES) if found else 0
+        windows.append({"window_id": row.id, "name": row.name, "unit_id": row.unit_id,
+                        "ratings": found["ratings"] if found else 0,
+                        **zeros_of(bad, lambda tag, window_id=row.id: tags.get((window_id, tag)))})
+    return windows
 
 
 # Figures GET /admin/stats gives only when asked (``include``): each costs a query of its own,
@@ -425,24 +500,23 @@ def window_zeros(scope, where, tags):
 INCLUDABLE = ("by_unit", "hours_by_month")
 
 
-def included_figures(args, scope, where, period):
+def included_figures(args, scope, period):
     """The figures of INCLUDABLE named in ``args["include"]``."""
     include = set(args.get("include") or ())
     figures = {}
     if "by_unit" in include:
-        figures["by_unit"] = ratings_by_unit(scope, where)
+        figures["by_unit"] = ratings_by_unit(scope, period)
     if "hours_by_month" in include:
         figures["hours_by_month"] = hours_by_month(scope, period)
     return figures
 
 
-def ratings_by_unit(scope, where):
+def ratings_by_unit(scope, period):
     """Satisfaction by unit: each unit of the scope, rated or not, with its ratings, distribution and rates.
 
     Every unit for the bureau; the scope's unit, or the unit of the window or member narrowed to.
     """
-    sums = {row["unit_id"]: row for row in db.session.execute(
-        select(Rating.unit_id, *rating_sums()).where(*where).group_by(Rating.unit_id)).mappings()}
+    sums = rating_sums_by(scope, period, "unit_id")
     units = select(Unit.id, Unit.name).order_by(Unit.id)
     if scope.unit_id is not None:
         units = units.where(Unit.id == scope.unit_id)
@@ -472,10 +546,7 @@ def hours_by_month(scope, period):
     day (the last month ends with it, whatever ``from``), one query grouped by month."""
     firsts = month_firsts(period.last)
     lasts = [following - ONE_DAY for following in firsts[1:]] + [period.last]
-    edges = [Period(first, first).bounds()[0] for first in firsts] + [period.bounds()[1]]
-    month = case(*((Shift.started_at < edge, index) for index, edge in enumerate(edges[1:-1])),
-                 else_=len(firsts) - 1).label("month")
-    rows = {row["month"]: row for row in minutes_rows(scope, edges[0], edges[-1], by=[month])}
+    rows = {row["month"]: row for row in minutes_rows(scope, Period(firsts[0], period.last), months=firsts)}
     nothing = {"approved": 0, "pending": 0}
     return [{"month": f"{first:%Y-%m}", "first": first, "last": last,
              "hours_approved": hours(rows.get(index, nothing)["approved"]),
@@ -500,13 +571,9 @@ def rankings(args):
     period = period_from_args(args, default="this_month")
     start, end = period.bounds()
     everyone = Scope()
-    rating_rows = db.session.execute(
-        select(Rating.unit_id, *rating_sums())
-        .where(*counted_ratings(everyone, period)).group_by(Rating.unit_id)
-    ).mappings().all()
+    ratings_by_unit = rating_sums_by(everyone, period, "unit_id")
     cases_by_unit = {row["unit_id"]: row for row in case_rows(everyone, start, end, by_unit=True)}
-    minutes_by_unit = {row["unit_id"]: row["approved"] for row in minutes_rows(everyone, start, end, by_unit=True)}
-    ratings_by_unit = {row["unit_id"]: row for row in rating_rows}
+    minutes_by_unit = {row["unit_id"]: row["approved"] for row in minutes_rows(everyone, period, by_unit=True)}
     no_ratings = dict.fromkeys(SUM_KEYS, 0)
     no_cases = dict.fromkeys(("cases_due", "cases_on_time", "cases_open", "cases_overdue"), 0)
     minimum = current_app.config["RANKING_MIN_RATINGS"]
