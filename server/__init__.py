@@ -28,11 +28,13 @@ def create_app(config=None):
 
     from server import cli, errors, health, models, redis_store, security  # noqa: F401  (models registers the tables)
     from server import limiter_hooks
-    from server.extensions import api, csrf, db, limiter, migrate
+    from server.extensions import api, csrf, db, limiter, migrate, ping_when_idle
     from server.alerts import outbox
     from server.wechat import client as wechat_client
 
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     limiter.init_app(app)
     limiter_hooks.only_where_limited(app, limiter)

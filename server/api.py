@@ -3,6 +3,7 @@ import functools
 from copy import deepcopy
 
 import flask_smorest
+from flask_smorest.utils import resolve_schema_instance
 from marshmallow import fields
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -84,6 +85,11 @@ class Blueprint(flask_smorest.Blueprint):
                 "content": {"application/json": {"schema": dict(ERROR_RESPONSE)}},
             })
         return doc
+
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's ``arguments``, with the schema instantiated once, here: given a class,
+        webargs would build a new instance (every field bound anew) on every request."""
+        return super().arguments(resolve_schema_instance(schema), **kwargs)
 
     def login_required(self, *roles):
         """Require a valid token whose identity has one of ``roles`` (any identity if none)."""

@@ -32,7 +32,9 @@ class Config:
     ADMIN_LOCKOUT_FAILURES = 5
     ADMIN_LOCKOUT_MINUTES = 15
     PASSWORD_HASH_METHOD = "scrypt"
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers (not in the contract; a Redis round trip or two per limited request):
+    # a 429 still carries Retry-After (server/limiter_hooks.py).
+    RATELIMIT_HEADERS_ENABLED = False
     MAX_CONTENT_LENGTH = 1024 * 1024
     DEVICE_COOKIE = "rs_device"
     # The console's session cookie: never readable by scripts, not sent on cross-site posts;
@@ -62,6 +64,9 @@ class Config:
         self.HSTS_SECONDS = int(env("HSTS_SECONDS", str(365 * 24 * 3600)))
         # Seconds PostgreSQL may take to accept a connection (so /healthz answers instead of hanging).
         self.DATABASE_CONNECT_TIMEOUT = int(env("DATABASE_CONNECT_TIMEOUT", "5"))
+        # A pooled connection unused this many seconds is pinged before use (server/extensions.py
+        # ping_when_idle); a busy one is not: a dropped one fails its request with a 503. 0 = never.
+        self.DATABASE_PING_IDLE_SECONDS = float(env("DATABASE_PING_IDLE_SECONDS", "10"))
         self.PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
         # The console's cookie is HTTPS-only whenever the site is served over HTTPS (1/0 forces it).
         secure = env("SESSION_COOKIE_SECURE", "")
@@ -121,13 +126,13 @@ class Config:
 
     @property
     def SQLALCHEMY_ENGINE_OPTIONS(self):
-        """Ping pooled connections before use (not SQLite's: a file does not drop connections, and
-        the ping would be one more statement per request); PostgreSQL also gets a connect timeout.
+        """No ping of every pooled connection before use (a round trip per request): only idle ones
+        are pinged (DATABASE_PING_IDLE_SECONDS); PostgreSQL gets a connect timeout.
 
         hide_parameters: a failed statement's values (a phone, a password hash) never reach an
         exception message, so never a log.
         """
-        options = {"pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"), "hide_parameters": True}
+        options = {"pool_pre_ping": False, "hide_parameters": True}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             options["connect_args"] = {"connect_timeout": self.DATABASE_CONNECT_TIMEOUT}
         return options

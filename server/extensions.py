@@ -1,10 +1,12 @@
 """Extension singletons, created once here and bound to the app in create_app."""
+import time
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, exc
 
 from server.api import Api
 
@@ -36,3 +38,34 @@ def commit_keeping_loaded():
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def ping_when_idle(engine, idle_seconds):
+    """Pessimistic disconnect handling for a pooled connection that sat unused ``idle_seconds`` or
+    more: it is pinged when checked out, and a dead one is replaced (and the pool's older
+    connections with it) before the request uses it.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip per request on a server busy
+    enough to keep its connections warm. A connection in constant use needs no ping: when the
+    database goes away under it, the request's statement fails, answers 503 (server/errors.py)
+    and SQLAlchemy invalidates the pool, so the next requests reconnect. What the ping is for is
+    the connection left idle (overnight, behind a firewall that drops idle flows, across a restart
+    of PostgreSQL in a quiet hour). Not for SQLite: a file does not drop connections.
+    """
+    if engine.dialect.name == "sqlite" or not idle_seconds or idle_seconds < 0:
+        return
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError(f"idle connection failed its ping: {type(error).__name__}") from error

@@ -11,9 +11,36 @@ The moment any limit that applies beyond a decorated view exists (someone sets
 RATELIMIT_DEFAULT, a blueprint limit…), every endpoint counts as limited and the hooks run
 everywhere, as Flask-Limiter intends. If the hooks are not found where Flask-Limiter 4 puts
 them (another version), nothing is changed.
+
+The X-RateLimit-* headers are off (RATELIMIT_HEADERS_ENABLED, server/config.py): they are not in
+the contract, and reading a limit's window for them was one or two Redis round trips on every
+limited request. A 429 still says when to retry: ``Retry-After`` (seconds) from the breached
+limit's window, read only then.
 """
+import logging
+import time
+
 from flask import request
 from flask_limiter.util import get_qualified_name
+
+log = logging.getLogger(__name__)
+
+
+def add_retry_after(limiter, response):
+    """A 429 from a limit without its Retry-After gets one: the seconds until the breached
+    limit's window resets (at least 1). Other responses are returned as they are."""
+    if response.status_code != 429 or "Retry-After" in response.headers:
+        return response
+    breached = limiter.current_limit
+    if breached is None:
+        return response
+    try:
+        reset_at = breached.reset_at
+    except Exception:  # the counters' storage went away between the check and now
+        log.warning("rate limit storage unreachable: a 429 goes without Retry-After", exc_info=True)
+        return response
+    response.headers["Retry-After"] = str(max(1, int(reset_at - time.time())))
+    return response
 
 
 def _limits_beyond_views(limiter):
@@ -32,6 +59,7 @@ def only_where_limited(app, limiter):
     inject = next((f for f in after if getattr(f, "func", None) is type(limiter)._Limiter__inject_headers
                    and getattr(f, "args", ()) == (limiter,)), None)
     if check not in before or release not in teardown or inject is None:
+        app.after_request(lambda response: add_retry_after(limiter, response))
         return False
     known = {}
 
@@ -53,7 +81,7 @@ def only_where_limited(app, limiter):
         return None
 
     def inject_if_limited(response):
-        return inject(response) if limited() else response
+        return add_retry_after(limiter, inject(response)) if limited() else response
 
     def release_if_limited(error=None):
         if limited():

@@ -15,6 +15,7 @@ import re
 import secrets
 
 from flask import current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 HTML_POLICY = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; "
@@ -31,24 +32,44 @@ def csp_nonce():
     return g.csp_nonce
 
 
+ALWAYS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"),
+          ("Permissions-Policy", PERMISSIONS_POLICY))
+
+
 def add_security_headers(response):
-    """Set the hardening headers a view did not set itself."""
+    """Set the hardening headers a view did not set itself (every response: the names already
+    there are read once, not looked up header by header)."""
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    present = {name.lower() for name in headers.keys()}
+    wanted = list(ALWAYS)
     if response.mimetype == "text/html":
         nonce = g.get("csp_nonce")
-        headers.setdefault("Content-Security-Policy", HTML_POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else ""))
+        wanted.append(("Content-Security-Policy", HTML_POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else "")))
     elif response.mimetype == "application/json":
-        headers.setdefault("Content-Security-Policy", JSON_POLICY)
+        wanted.append(("Content-Security-Policy", JSON_POLICY))
     hsts_seconds = _hsts_seconds()
     if hsts_seconds:
-        headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
-    if ("Authorization" in request.headers or request.path.startswith("/admin/")) and "Cache-Control" not in headers:
-        headers["Cache-Control"] = "no-store"
+        wanted.append(("Strict-Transport-Security", f"max-age={hsts_seconds}"))
+    if "Authorization" in request.headers or request.path.startswith("/admin/"):
+        wanted.append(("Cache-Control", "no-store"))
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session (the console's), whose signing serializer Flask builds anew on
+    every request, API calls included: built once here, and again only when the keys change."""
+
+    def __init__(self):
+        self._serializer_keys = self._serializer = None
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if keys != self._serializer_keys:
+            self._serializer, self._serializer_keys = super().get_signing_serializer(app), keys
+        return self._serializer
 
 
 def _hsts_seconds():
@@ -90,5 +111,6 @@ def init_app(app):
         # The rate limits key on request.remote_addr: with this it is the real client's address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.after_request(add_security_headers)
+    app.session_interface = SessionInterface()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     install_log_redaction()

@@ -49,16 +49,20 @@ def test_a_scan_is_one_query(client, world, codes, kind):
     assert response.get_json()["target"]["unit"]["name"] == unit_name
 
 
-@pytest.mark.parametrize("score, most", [(5, 3), (1, 7)])
+@pytest.mark.parametrize("score, most", [(5, 4), (1, 8)])
 def test_a_rating_reads_the_caller_and_the_code_once(client, world, codes, score, most):
     body = {"token": codes["window"], "score": score, "tags": []}
     response, sent = counted(client, "POST", "/api/v1/ratings", json=body, headers=world.citizen_headers)
     assert response.status_code == 201, response.get_json()
-    # Caller (with member and linked admin), code (with target), the insert; a bad one adds its
-    # case, audit entry, the unit's admins and their notifications. Nothing is read back.
+    # Caller (with member and linked admin), code (with target), the insert and its day's tally
+    # (server/stats/tallies.py); a bad one adds its case, audit entry, the unit's admins and their
+    # notifications. Nothing is read back.
     reads = [s for s in sent if s.startswith("SELECT")]
     assert len(reads) == 2 + (score <= 2), sent
-    assert len(sent) <= most, sent
+    # The daily figures' rollup (server/stats/tallies.py) adds its one UPSERT to whatever writes a rating.
+    tallies = [s for s in sent if "rating_tally" in s]
+    assert len(tallies) <= 1, sent
+    assert len(sent) - len(tallies) <= most, sent
     assert response.get_json()["score"] == score
 
 
@@ -68,7 +72,47 @@ def test_a_check_in_answers_without_reloading_its_shift(client, world, codes):
     response, sent = counted(client, "POST", "/api/v1/shifts/check-in", json=body, headers=world.member_headers)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["post"]["name"] == post_name
-    # Caller, stale shifts, member lock (not on SQLite, whose writers queue anyway), client_id retry,
-    # code (with the post and its unit, which the answer shows), open shift, insert.
-    assert len(sent) <= (6 if db.engine.dialect.name == "sqlite" else 7), sent
+    # Caller, member lock (not on SQLite, whose writers queue anyway), the member's open shifts and
+    # client_id retry in one, code (with the post and its unit, which the answer shows), insert.
+    assert len(sent) <= (4 if db.engine.dialect.name == "sqlite" else 5), sent
     assert not any(s.startswith("SELECT shift.id, shift.member_id") and "WHERE shift.id" in s for s in sent), sent
+
+
+def test_a_busy_connection_is_not_pinged_an_idle_one_is_and_replaced_when_dead(app, monkeypatch):
+    """No ping per request (pool_pre_ping's round trip): only a connection idle for
+    DATABASE_PING_IDLE_SECONDS is pinged, and one that died meanwhile is replaced before use."""
+    import time
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from server import extensions
+
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's connections (a file) are never pinged")
+    assert app.config["DATABASE_PING_IDLE_SECONDS"] > 0 and not db.engine.pool._pre_ping
+    dialect, pings = db.engine.dialect, []
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+    db.session.remove()
+
+    def backend_pid():
+        with db.engine.connect() as connection:
+            return connection.execute(text("SELECT pg_backend_pid()")).scalar()
+
+    first = backend_pid()
+    assert backend_pid() == first and pings == []  # in use again at once: no ping
+
+    later = time.monotonic() + app.config["DATABASE_PING_IDLE_SECONDS"] + 1
+    monkeypatch.setattr(extensions.time, "monotonic", lambda: later)
+    assert backend_pid() == first and pings == [1]  # idle long enough: pinged, alive, kept
+
+    # The server drops the idle connection (a restart, a firewall): the ping finds out, a new one serves.
+    killer = create_engine(db.engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+    with killer.connect() as other:
+        assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar()
+        other.commit()
+    killer.dispose()
+    later += app.config["DATABASE_PING_IDLE_SECONDS"] + 1
+    replaced = backend_pid()
+    assert replaced != first and len(pings) == 2

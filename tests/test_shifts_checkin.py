@@ -283,11 +283,21 @@ def test_when_the_database_refuses_a_racing_insert(client, world, codes, monkeyp
     monkeypatch.undo()
 
     assert check_out(client, world.member_headers, first["id"]).status_code == 200
-    real_lookup = services.shift_by_client_id
+    # The retry's lookup misses its earlier shift (as if both were in flight): the unique key on
+    # (member, client_id) refuses the insert, and the answer is the earlier shift.
+    real_state = services.check_in_state
     missed = []
-    monkeypatch.setattr(services, "shift_by_client_id",
-                        lambda member_id, client_id: missed.append(1) if not missed else real_lookup(member_id, client_id))
+
+    def first_lookup_misses(member_id, client_id, now):
+        earlier_id, seen_open, stale = real_state(member_id, client_id, now)
+        if not missed:
+            missed.append(earlier_id)
+            return None, seen_open, stale
+        return earlier_id, seen_open, stale
+
+    monkeypatch.setattr(services, "check_in_state", first_lookup_misses)
     again = check_in(client, world.member_headers, codes.a, client_id="c-1")
+    assert missed == [first["id"]]
     assert again.status_code == 200 and again.json["id"] == first["id"]
     assert shift_count() == 1
 

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask import g, request
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from server import messages
@@ -53,13 +54,30 @@ def _load_identity():
     payload = tokens.read(token.strip())
     if payload is None or not isinstance(payload.get("id"), int):
         return None
-    model = Admin if payload.get("k") == "admin" else WechatUser
-    # A WeChat user's member (their role) and linked admin come in the same query: requests ask for them.
-    options = [joinedload(WechatUser.member), joinedload(WechatUser.admin)] if model is WechatUser else []
-    account = db.session.get(model, payload["id"], options=options)
+    is_admin = payload.get("k") == "admin"
+    account = db.session.execute(_account_statement(is_admin), {"id": payload["id"]}).unique().scalar_one_or_none()
+    # Revocation: raising the account's token_version (a password change) stops every older token here.
     if account is None or account.token_version != payload.get("v"):
         return None
-    return Identity(admin=account) if model is Admin else Identity(user=account)
+    return Identity(admin=account) if is_admin else Identity(user=account)
+
+
+_account_statements = {}
+
+
+def _account_statement(is_admin):
+    """The caller's row by primary key, built once (only the id is a parameter): a statement built
+    per request, options and all, cost as much again as running it. A WeChat user's member (their
+    role) and linked admin come in the same query: requests ask for them."""
+    statement = _account_statements.get(is_admin)
+    if statement is None:
+        if is_admin:
+            statement = select(Admin).where(Admin.id == bindparam("id"))
+        else:
+            statement = (select(WechatUser).where(WechatUser.id == bindparam("id"))
+                         .options(joinedload(WechatUser.member), joinedload(WechatUser.admin)))
+        _account_statements[is_admin] = statement
+    return statement
 
 
 def current_identity():

@@ -7,8 +7,16 @@ from itsdangerous import BadSignature, URLSafeSerializer
 SALT = "red-station-auth-v1"
 
 
+_serializers = {}
+
+
 def _serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    """The token serializer for this app's SECRET_KEY, made once per key (every request reads a token)."""
+    key = current_app.config["SECRET_KEY"]
+    serializer = _serializers.get(key)
+    if serializer is None:
+        serializer = _serializers[key] = URLSafeSerializer(key, salt=SALT)
+    return serializer
 
 
 def issue(kind, account):

@@ -21,6 +21,7 @@ from server.schemas import MAX_ID, local_zone, paginate
 
 DEVICE_SALT = "rs-device-v1"
 BAD_SCORES = (1, 2)
+RATABLE = ("badge", "window")
 
 
 @dataclass
@@ -138,8 +139,8 @@ def submit_rating(rater, token, score, tags=(), comment="", contact="", client_i
     earlier = rating_of_client(rater, client_id)
     if earlier is not None:
         return (*earlier, False)
-    scan = resolve(token)
-    if scan.kind not in ("badge", "window"):
+    scan = resolve(token, kinds=RATABLE)
+    if scan.kind not in RATABLE:
         raise ApiError(422, "not_ratable", messages.NOT_RATABLE)
     check_fields(score, tags, contact)
     target = scan.target

@@ -27,8 +27,10 @@ class Scan:
 
 
 # The code's target in the same query as the code (one round trip, not two): every caller uses it;
-# a post's unit too (a check-in's answer shows it).
-TARGET_LOADS = (joinedload(QrCode.member), joinedload(QrCode.window), joinedload(QrCode.post).joinedload(Post.unit))
+# a post's unit too (a check-in's answer shows it). By kind, for a caller that takes only some kinds.
+KIND_LOADS = {"badge": joinedload(QrCode.member), "window": joinedload(QrCode.window),
+              "post": joinedload(QrCode.post).joinedload(Post.unit)}
+TARGET_LOADS = tuple(KIND_LOADS.values())
 # What a public profile shows besides: the target's unit and commitments (one query for the whole scan).
 PROFILE_LOADS = (
     joinedload(QrCode.member).joinedload(Member.unit), joinedload(QrCode.member).joinedload(Member.commitment_rows),
@@ -37,23 +39,39 @@ PROFILE_LOADS = (
 )
 
 
-def resolve(token, now=None, profile=False):
+def resolve(token, now=None, profile=False, kinds=None):
     """The Scan for a printed token or a post's live code; 404 unknown, 410 revoked or expired.
 
     ``now`` (epoch seconds) judges a live code at another moment: an offline check-in's.
-    ``profile`` loads what public_profile shows in the same query.
+    ``profile`` loads what public_profile shows in the same query. ``kinds`` (a tuple): the kinds
+    the caller takes (a rating: badge, window; a check-in: post), whose targets come with the
+    code; another kind's target is loaded when read (the caller refuses it anyway).
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     if live.is_live_code(token):
         return Scan("post", live.read_live_code(token, now=now))
-    query = select(QrCode).where(QrCode.token == token).options(*(PROFILE_LOADS if profile else TARGET_LOADS))
-    code = db.session.execute(query).unique().scalar_one_or_none()
+    code = db.session.execute(code_statement(profile, kinds), {"token": token}).unique().scalar_one_or_none()
     if code is None:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     if code.revoked_at is not None:
         raise ApiError(410, "code_revoked", messages.CODE_REVOKED)
     return Scan(code.kind, code.target, code)
+
+
+_code_statements = {}
+
+
+def code_statement(profile=False, kinds=None):
+    """The code by its token with PROFILE_LOADS, or the targets of ``kinds`` (None: all), built once
+    per choice: only the token is a parameter, and building the statement with its loader options
+    cost as much as running it."""
+    statement = _code_statements.get((profile, kinds))
+    if statement is None:
+        loads = PROFILE_LOADS if profile else TARGET_LOADS if kinds is None else [KIND_LOADS[kind] for kind in kinds]
+        statement = select(QrCode).where(QrCode.token == bindparam("token")).options(*loads)
+        _code_statements[(profile, kinds)] = statement
+    return statement
 
 
 def on_duty(member):

@@ -39,9 +39,10 @@ The rules (PRODUCT.md "Check-in must be honest", "A member cannot be in two plac
 """
 import datetime as dt
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server import audit, messages
 from server.errors import ApiError, field_error
@@ -70,7 +71,11 @@ def lock_member(member_id):
     """
     if db.session.get_bind().dialect.name == "sqlite":
         return
-    db.session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+    db.session.connection().execute(LOCK_MEMBER, {"member_id": member_id})
+
+
+# Built once (only the id is a parameter), and run as Core: the ORM has nothing to load here.
+LOCK_MEMBER = select(Member.id).where(Member.id == bindparam("member_id")).with_for_update()
 
 
 def local_label(moment):
@@ -141,6 +146,25 @@ def refuse_overlap(member_id, start, end=None):
                        extra={"overlapping_shift": shift_ref(other)})
 
 
+# What a check-in asks first, in one query: the member's shift with the request's client_id (a
+# retry) and their open shifts, with the post's limit (a forgotten check-out is closed first).
+CHECK_IN_STATE = (
+    select(Shift.id, Shift.client_id, Shift.status, Shift.started_at, Post.max_open_minutes)
+    .join(Post, Post.id == Shift.post_id)
+    .where(Shift.member_id == bindparam("member_id"),
+           or_(Shift.status == "open", Shift.client_id == bindparam("client_id"))))
+
+
+def check_in_state(member_id, client_id, now):
+    """(id of the shift the member's ``client_id`` created or None, whether the member has an open
+    shift, whether one is a forgotten check-out past its post's limit at ``now``)."""
+    rows = db.session.connection().execute(CHECK_IN_STATE, {"member_id": member_id, "client_id": client_id}).all()
+    earlier_id = next((row.id for row in rows if row.client_id == client_id), None)
+    open_rows = [row for row in rows if row.status == "open"]
+    stale = any(stale_limit(row.started_at, row.max_open_minutes, now) for row in open_rows)
+    return earlier_id, bool(open_rows), stale
+
+
 def shift_by_client_id(member_id, client_id):
     """The shift the member's check-in ``client_id`` created, or None."""
     return db.session.scalar(select(Shift).where(Shift.member_id == member_id, Shift.client_id == client_id))
@@ -148,7 +172,7 @@ def shift_by_client_id(member_id, client_id):
 
 def post_of_code(token, at):
     """(Post, source) of a scanned token judged at ``at``: "scan" (printed code) or "live"."""
-    scan = resolve(token, now=at.timestamp())
+    scan = resolve(token, now=at.timestamp(), kinds=("post",))
     if scan.kind != "post":
         raise ApiError(422, "not_a_post_code", messages.SHIFT_NOT_A_POST_CODE)
     return scan.target, "live" if scan.is_live else "scan"
@@ -183,15 +207,22 @@ def check_in(member, token, client_id, lat=None, lng=None, accuracy_m=None, occu
     """Open a shift for ``member`` at the post behind ``token``; returns (shift, created).
 
     ``created`` is False when ``client_id`` was seen before: the answer is that same shift.
+    Under the member's lock, one query tells whether ``client_id`` was seen, whether a shift is
+    open and whether it is a forgotten one to close first.
     """
     member_id = member.id
-    close_stale_shifts(member_id=member_id)
     lock_member(member_id)
-    earlier = shift_by_client_id(member_id, client_id)
-    if earlier is not None:
-        return earlier, False
+    now = utcnow()
+    earlier_id, seen_open, stale = check_in_state(member_id, client_id, now)
+    if stale:
+        # A forgotten check-out (rare): closing it commits, which ends the lock; then take both again.
+        close_stale_shifts(member_id=member_id, now=now)
+        lock_member(member_id)
+        earlier_id, seen_open, _ = check_in_state(member_id, client_id, now)
+    if earlier_id is not None:
+        return db.session.get(Shift, earlier_id), False
     try:
-        return open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at), True
+        return open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at, seen_open), True
     except IntegrityError:
         # A concurrent request's insert came first; the unique keys made us second.
         db.session.rollback()
@@ -206,25 +237,33 @@ def check_in(member, token, client_id, lat=None, lng=None, accuracy_m=None, occu
         raise
 
 
-def open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at):
-    """Check the rules of a new check-in and insert its shift (IntegrityError when a race is lost)."""
+def open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at, seen_open=True):
+    """Check the rules of a new check-in and insert its shift (IntegrityError when a race is lost).
+
+    ``seen_open``: whether the member's open shift was already seen under the member's lock (False:
+    none, so not looked for again; the unique index still refuses one that got in meanwhile).
+    """
     at, offline = event_time(occurred_at, utcnow())
     post, source = post_of_code(token, at)
-    refuse_if_open(member_id)
+    if seen_open:
+        refuse_if_open(member_id)
     fix = check_in_fix(post, source, lat, lng, accuracy_m)
     if offline:
         refuse_overlap(member_id, at)
     flags = (["offline"] if offline else []) + (["out_of_range_in"] if fix is not None and not fix.inside else [])
-    # post=post and unit=post.unit (not only their ids): the answer shows both, which the session would
-    # otherwise load again (a printed code's post comes with its unit: server/scan/services.py TARGET_LOADS).
     shift = Shift(
-        member_id=member_id, post=post, unit=post.unit, status="open", source=source,
+        member_id=member_id, post_id=post.id, unit_id=post.unit_id, status="open", source=source,
         offline=offline, client_id=client_id, started_at=at, review_flags=flags,
         check_in_lat=lat, check_in_lng=lng, check_in_accuracy_m=accuracy_m,
         check_in_distance_m=fix.distance_m if fix is not None else None,
     )
     db.session.add(shift)
     db.session.flush()
+    # The answer shows the post and its unit, loaded already (a printed code's post comes with its unit:
+    # server/scan/services.py KIND_LOADS): attached as loaded values, so the session neither loads them
+    # again nor takes them (unchanged) through the flush as assigning the relationships would.
+    set_committed_value(shift, "post", post)
+    set_committed_value(shift, "unit", post.unit)
     commit_keeping_loaded()
     return shift
 
@@ -286,6 +325,12 @@ def check_out(member, shift_id, lat=None, lng=None, accuracy_m=None, occurred_at
 
 # --- forgotten check-outs ---
 
+def stale_limit(started_at, max_open_minutes, now):
+    """When a shift open since ``started_at`` ran past its post's limit, if that is before ``now``; else None."""
+    limit_at = started_at + dt.timedelta(minutes=max_open_minutes)
+    return limit_at if limit_at < now else None
+
+
 def close_stale_shifts(member_id=None, now=None):
     """Close shifts open past their post's max_open_minutes (of one member, or all); returns how many.
 
@@ -299,8 +344,8 @@ def close_stale_shifts(member_id=None, now=None):
         query = query.where(Shift.member_id == member_id)
     stale = []
     for row in db.session.execute(query):
-        limit_at = row.started_at + dt.timedelta(minutes=row.max_open_minutes)
-        if limit_at < now:
+        limit_at = stale_limit(row.started_at, row.max_open_minutes, now)
+        if limit_at is not None:
             stale.append((row, limit_at))
     if not stale:
         return 0
