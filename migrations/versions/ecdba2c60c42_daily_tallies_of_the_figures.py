@@ -1,5 +1,6 @@
-"""daily tallies of the figures: rating_tally and shift_tally, filled from the rows; the two
-rating indexes the figures read before go (two fewer indexes for every rating insert)
+"""daily tallies of the figures: rating_tally and shift_tally, filled from the rows
+
+The two rating indexes the figures read before go (two fewer indexes for every rating insert).
 
 Revision ID: ecdba2c60c42
 Revises: bd9b04077992

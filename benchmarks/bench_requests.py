@@ -1,0 +1,134 @@
+"""Benchmark: what one scan, rating and check-in costs inside the app, without HTTP or load.
+
+Run: .venv/bin/python -m benchmarks.bench_requests [--db sqlite,postgres] [--requests 1500] [--profile rate]
+
+The same data and configuration as benchmarks/run_http.py (the production configuration, rate
+limits in a throwaway redis-server, PostgreSQL in a throwaway cluster), but each request goes
+through Flask's test client one after the other, so what is printed is the app's own cost per
+request: milliseconds of wall clock and of this process's CPU, SQL statements (BEGIN aside) and
+Redis round trips. CPU time moves less than wall time on a shared machine; run it twice.
+``--profile MODE`` prints a cProfile (CPU time) of that endpoint's requests, busiest first.
+"""
+import argparse
+import cProfile
+import collections
+import contextlib
+import os
+import pstats
+import time
+
+from benchmarks import run_http
+from benchmarks.common import databases_arg, new_workdir
+from benchmarks.pg import throwaway_cluster
+from server.config import database_url
+
+WARM_UP = 200
+
+
+def requests_of(client, datadir):
+    """{mode: request(i)} over the data run_http.prepare wrote: a different valid request each i."""
+    def lines(name):
+        return (datadir / name).read_text().split("\n")[:-1]
+
+    citizens, targets, members, scans = (lines(name) for name in
+                                         ("citizens.txt", "rate_codes.txt", "members.txt", "scan_codes.txt"))
+    posts = [line.split() for line in lines("posts.txt")]
+
+    def rate(i):
+        body = {"token": targets[(i // len(citizens)) % len(targets)], "score": 2 if i % 25 == 0 else 4 + i % 2,
+                "tags": ["热情", "高效"] if i % 3 == 0 else []}
+        return client.post("/api/v1/ratings", json=body, headers={"Authorization": "Bearer " + citizens[i % len(citizens)]})
+
+    def checkin(i):
+        token, lat, lng = posts[i % len(posts)]
+        body = {"token": token, "client_id": f"bench-{i}", "lat": float(lat), "lng": float(lng), "accuracy_m": 15}
+        return client.post("/api/v1/shifts/check-in", json=body,
+                           headers={"Authorization": "Bearer " + members[i % len(members)]})
+
+    return {"scan": lambda i: client.get("/api/v1/scan/" + scans[i % len(scans)]), "rate": rate, "checkin": checkin}
+
+
+def measure(label, url, redis_url, workdir, options):
+    datadir = workdir / f"data-{label}"
+    datadir.mkdir()
+    run_http.prepare(url, datadir, options.requests + WARM_UP + 100, 5000, 2000)
+    os.environ.update({
+        "RED_STATION_CONFIG": "production", "SECRET_KEY": run_http.SECRET, "DATABASE_URL": url, "REDIS_URL": redis_url,
+        "WECHAT_APPID": "bench-appid", "WECHAT_SECRET": "bench-secret", "WECHAT_API_BASE": "http://127.0.0.1:9",
+        "PUBLIC_BASE_URL": "http://127.0.0.1", "QR_OUTPUT_DIR": str(workdir / "qr"),
+        # One client address: the per-address caps would stop it (as in run_http).
+        "RATING_RATE_LIMIT_IP": "1000000 per hour", "RATING_ATTEMPT_LIMIT_IP": "1000000 per minute",
+    })
+    import redis.connection
+    from sqlalchemy import event
+
+    from server import create_app
+    from server.extensions import db
+
+    app = create_app()
+    statements, round_trips = collections.Counter(), collections.Counter()
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *rest: statements.update([statement.split()[0]]))
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted_send(self, command, check_health=True):
+        round_trips["redis"] += 1
+        return send(self, command, check_health)
+
+    redis.connection.AbstractConnection.send_packed_command = counted_send
+    rows = []
+    try:
+        for mode, request in requests_of(app.test_client(), datadir).items():
+            for i in range(WARM_UP):
+                answer = request(i)
+                assert answer.status_code < 300, (mode, answer.status_code, answer.get_json())
+            statements.clear()
+            round_trips.clear()
+            profile = cProfile.Profile(time.process_time) if options.profile == mode else None
+            started, cpu = time.perf_counter(), time.process_time()
+            with profile or contextlib.nullcontext():
+                for i in range(WARM_UP, WARM_UP + options.requests):
+                    answer = request(i)
+                    assert answer.status_code < 300, (mode, answer.status_code, answer.get_json())
+            count = options.requests
+            rows.append((mode, label, (time.perf_counter() - started) / count * 1000,
+                         (time.process_time() - cpu) / count * 1000,
+                         sum(n for name, n in statements.items() if name != "BEGIN") / count,
+                         round_trips["redis"] / count))
+            if profile:
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = send
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both (comma-separated)")
+    parser.add_argument("--requests", type=int, default=1500, help="measured requests per endpoint")
+    parser.add_argument("--profile", choices=("scan", "rate", "checkin"), help="print a CPU profile of this one")
+    parser.add_argument("--workdir", help="where the SQLite file and the data go (default: a new /tmp folder)")
+    options = parser.parse_args()
+    workdir = new_workdir(options.workdir)
+    rows = []
+    with run_http.throwaway_redis(workdir) as redis_url:
+        for database in databases_arg(options.db):
+            if database == "sqlite":
+                rows += measure(database, database_url(f"sqlite:///{workdir}/requests.sqlite3"), redis_url, workdir,
+                                options)
+            else:
+                with throwaway_cluster() as raw_url:
+                    rows += measure(database, database_url(raw_url), redis_url, workdir, options)
+    print(f"\n{options.requests} requests each, one at a time, through Flask's test client\n")
+    print("| endpoint | DB       | ms/request | CPU ms/request | SQL statements | Redis round trips |")
+    print("|----------|----------|------------|----------------|----------------|-------------------|")
+    for mode, label, wall, cpu, sql, redis_trips in rows:
+        print(f"| {mode:8} | {label:8} | {wall:10.2f} | {cpu:14.2f} | {sql:14.2f} | {redis_trips:17.2f} |")
+
+
+if __name__ == "__main__":
+    main()
