@@ -23,7 +23,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 def tally_rows(table):
     """{key: {non-zero count columns}} of ``table`` now."""
-    key_columns = tallies.RATING_KEY if table is rating_tally else tallies.SHIFT_KEY
+    key_columns = tallies.COLUMNS[table][0]
     rows = {}
     for row in db.session.execute(select(table)).mappings():
         counts = {name: value for name, value in row.items() if name not in key_columns and value}

@@ -25,7 +25,14 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from server import messages
-from server.models import TALLY_HOURS, TALLY_TAGS, Rating, Shift, rating_tally, shift_tally
+from server.models import (
+    TALLY_HOURS,
+    TALLY_TAGS,
+    Rating,
+    Shift,
+    rating_tally,
+    shift_tally,
+)
 from server.schemas import local_zone
 
 RATING_FIELDS = ("unit_id", "window_id", "rated_on", "score", "tags", "created_at", "excluded_at", "follow_up_of_id")
@@ -35,6 +42,8 @@ SHIFT_KEY = ("unit_id", "started_on")
 # Every count column, in a fixed order: each upsert names them all, so it is one statement to compile.
 RATING_COUNTS = ("ratings", *(f"s{score}" for score in range(1, 6)), *TALLY_TAGS.values(), *TALLY_HOURS)
 SHIFT_COUNTS = ("approved", "pending")
+# Per tally table: its key columns and its count columns.
+COLUMNS = {rating_tally: (RATING_KEY, RATING_COUNTS), shift_tally: (SHIFT_KEY, SHIFT_COUNTS)}
 BATCH = 5000
 # rating_tally's window_id for the ratings of members' badges, and for the unit's total row.
 BADGES, UNIT_TOTAL = 0, -1
@@ -128,12 +137,11 @@ def _tally_flush(session, flush_context):
     if not changes:
         return
     zone = local_zone()
-    deltas = {rating_tally: defaultdict(lambda: defaultdict(int)), shift_tally: defaultdict(lambda: defaultdict(int))}
+    deltas = _no_counts()
     for table, part, before, after in changes:
         for values, sign in ((before, -1), (after, 1)):
-            for key, counts in part(values, zone) if values is not None else ():
-                for column, count in counts.items():
-                    deltas[table][key][column] += sign * count
+            if values is not None:
+                _add(deltas[table], part(values, zone), sign)
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault("tally_pending", []).append((transaction, deltas))
 
@@ -171,45 +179,47 @@ def _tally_commit(session):
     pending = session.info.pop("tally_pending", None)
     if not pending:
         return
-    merged = {rating_tally: defaultdict(lambda: defaultdict(int)), shift_tally: defaultdict(lambda: defaultdict(int))}
+    merged = _no_counts()
     for _, deltas in pending:
         for table, by_key in deltas.items():
-            for key, counts in by_key.items():
-                for column, count in counts.items():
-                    merged[table][key][column] += count
+            _add(merged[table], by_key.items())
     connection = session.connection()
     for table, by_key in merged.items():
-        rows = [{**_key_values(table, key), **_counts(table, by_key[key])} for key in sorted(by_key)
-                if any(by_key[key].values())]
+        rows = [_row(table, key, counts) for key, counts in sorted(by_key.items()) if any(counts.values())]
         if rows:
-            connection.execute(_upsert(table.name), rows)
+            connection.execute(_upsert(table), rows)
 
 
-def _key_columns(table):
-    return RATING_KEY if table is rating_tally else SHIFT_KEY
+def _no_counts():
+    """{table: {key: {column: count}}}, empty."""
+    return {table: defaultdict(lambda: defaultdict(int)) for table in COLUMNS}
 
 
-def _key_values(table, key):
-    return dict(zip(_key_columns(table), key))
+def _add(by_key, parts, sign=1):
+    """Add each (key, {column: count}) of ``parts``, times ``sign``, into ``by_key``."""
+    for key, counts in parts:
+        for column, count in counts.items():
+            by_key[key][column] += sign * count
 
 
-def _counts(table, counts):
-    return {column: counts.get(column, 0) for column in (RATING_COUNTS if table is rating_tally else SHIFT_COUNTS)}
+def _row(table, key, counts):
+    """A row of ``table``: its key's columns, and every count column (0 where ``counts`` has none)."""
+    key_columns, count_columns = COLUMNS[table]
+    return {**dict(zip(key_columns, key)), **{column: counts.get(column, 0) for column in count_columns}}
 
 
-@functools.lru_cache(maxsize=4)
-def _upsert(table_name):
+@functools.lru_cache(maxsize=len(COLUMNS))
+def _upsert(table):
     """INSERT a row of key and counts, or add the counts to the row of the same key.
 
     Written as text, the same for SQLite (3.24+) and PostgreSQL: SQLAlchemy cannot cache the
     compiled form of its dialects' on_conflict_do_update, and would compile it for every commit.
     """
-    table = {"rating_tally": rating_tally, "shift_tally": shift_tally}[table_name]
+    key_columns, count_columns = COLUMNS[table]
     names = [column.name for column in table.c]
-    counts = RATING_COUNTS if table is rating_tally else SHIFT_COUNTS
     sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)}) "
-           f"ON CONFLICT ({', '.join(_key_columns(table))}) DO UPDATE SET "
-           + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in counts))
+           f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET "
+           + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in count_columns))
     return sa.text(sql).bindparams(*(sa.bindparam(column.name, type_=column.type) for column in table.c))
 
 
@@ -218,16 +228,12 @@ def _upsert(table_name):
 def computed(connection):
     """{table: {key: {column: count}}}: the tallies as the ratings and shifts now give them."""
     zone = local_zone()
-    sums = {}
+    sums = _no_counts()
     for model, fields, part, table in TRACKED:
-        by_key = defaultdict(lambda: defaultdict(int))
         rows = connection.execute(
             select(*(getattr(model, name).label(name) for name in fields)).execution_options(yield_per=BATCH))
         for row in rows.mappings():
-            for key, counts in part(row, zone):
-                for column, count in counts.items():
-                    by_key[key][column] += count
-        sums[table] = by_key
+            _add(sums[table], part(row, zone))
     return sums
 
 
@@ -237,7 +243,7 @@ def rebuild(connection):
     written = {}
     for table, by_key in computed(connection).items():
         connection.execute(table.delete())
-        rows = [{**_key_values(table, key), **_counts(table, counts)} for key, counts in sorted(by_key.items())]
+        rows = [_row(table, key, counts) for key, counts in sorted(by_key.items())]
         for start in range(0, len(rows), BATCH):
             connection.execute(table.insert(), rows[start:start + BATCH])
         written[table.name] = len(rows)
@@ -248,13 +254,12 @@ def differences(connection):
     """[(table, key, column, stored, computed)] where the tallies differ from the rows."""
     found = []
     for table, by_key in computed(connection).items():
-        key_columns = _key_columns(table)
-        columns = RATING_COUNTS if table is rating_tally else SHIFT_COUNTS
+        key_columns, count_columns = COLUMNS[table]
         stored = {tuple(row[name] for name in key_columns): row for row in connection.execute(select(table)).mappings()}
         for key in sorted(set(stored) | set(by_key)):
-            expected = _counts(table, by_key.get(key, {}))
+            expected = _row(table, key, by_key.get(key, {}))
             row = stored.get(key, {})
-            for column in columns:
+            for column in count_columns:
                 if row.get(column, 0) != expected[column]:
                     found.append((table.name, key, column, row.get(column, 0), expected[column]))
     return found
