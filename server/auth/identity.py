@@ -1,4 +1,5 @@
 """Who is calling: read from the bearer token once per request, checked by role."""
+import functools
 from dataclasses import dataclass
 
 from flask import g, request
@@ -62,22 +63,15 @@ def _load_identity():
     return Identity(admin=account) if is_admin else Identity(user=account)
 
 
-_account_statements = {}
-
-
+@functools.cache
 def _account_statement(is_admin):
     """The caller's row by primary key, built once (only the id is a parameter): a statement built
     per request, options and all, cost as much again as running it. A WeChat user's member (their
     role) and linked admin come in the same query: requests ask for them."""
-    statement = _account_statements.get(is_admin)
-    if statement is None:
-        if is_admin:
-            statement = select(Admin).where(Admin.id == bindparam("id"))
-        else:
-            statement = (select(WechatUser).where(WechatUser.id == bindparam("id"))
-                         .options(joinedload(WechatUser.member), joinedload(WechatUser.admin)))
-        _account_statements[is_admin] = statement
-    return statement
+    if is_admin:
+        return select(Admin).where(Admin.id == bindparam("id"))
+    return (select(WechatUser).where(WechatUser.id == bindparam("id"))
+            .options(joinedload(WechatUser.member), joinedload(WechatUser.admin)))
 
 
 def current_identity():

@@ -1,4 +1,5 @@
 """Bearer tokens: signed, expiring, and revocable by raising the account's token_version."""
+import functools
 import time
 
 from flask import current_app
@@ -7,16 +8,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 SALT = "red-station-auth-v1"
 
 
-_serializers = {}
-
-
 def _serializer():
-    """The token serializer for this app's SECRET_KEY, made once per key (every request reads a token)."""
-    key = current_app.config["SECRET_KEY"]
-    serializer = _serializers.get(key)
-    if serializer is None:
-        serializer = _serializers[key] = URLSafeSerializer(key, salt=SALT)
-    return serializer
+    """The token serializer for this app's SECRET_KEY (every request reads a token)."""
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer_for(key):
+    """Made once per key."""
+    return URLSafeSerializer(key, salt=SALT)
 
 
 def issue(kind, account):

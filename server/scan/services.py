@@ -1,4 +1,5 @@
 """Resolving a scanned token into its public profile. Nothing private leaves here: no phone."""
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
@@ -59,19 +60,13 @@ def resolve(token, now=None, profile=False, kinds=None):
     return Scan(code.kind, code.target, code)
 
 
-_code_statements = {}
-
-
+@functools.cache
 def code_statement(profile=False, kinds=None):
     """The code by its token with PROFILE_LOADS, or the targets of ``kinds`` (None: all), built once
     per choice: only the token is a parameter, and building the statement with its loader options
     cost as much as running it."""
-    statement = _code_statements.get((profile, kinds))
-    if statement is None:
-        loads = PROFILE_LOADS if profile else TARGET_LOADS if kinds is None else [KIND_LOADS[kind] for kind in kinds]
-        statement = select(QrCode).where(QrCode.token == bindparam("token")).options(*loads)
-        _code_statements[(profile, kinds)] = statement
-    return statement
+    loads = PROFILE_LOADS if profile else TARGET_LOADS if kinds is None else [KIND_LOADS[kind] for kind in kinds]
+    return select(QrCode).where(QrCode.token == bindparam("token")).options(*loads)
 
 
 def on_duty(member):
