@@ -142,6 +142,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+# The connection's info key: its transaction read so far and takes the write lock at its first write.
+LOCK_AT_FIRST_WRITE = "red_station.lock_at_first_write"
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     """SQLite: a request that may write takes the write lock when its transaction starts.
@@ -151,12 +155,35 @@ def _sqlite_begin(connection):
     instead. Reads (GET) keep plain BEGIN and run concurrently under WAL. Outside a request
     (commands, scripts) a session that only reads must not block the server's writers, so
     it stays deferred too.
+
+    A view marked ``locks_at_first_write`` (server/api.py) starts deferred and takes the write
+    lock just before its first write (``_sqlite_lock_at_first_write`` below).
     """
     if connection.dialect.name != "sqlite":
         return
+    connection.info.pop(LOCK_AT_FIRST_WRITE, None)
+    late = False
     if not has_request_context():
         writing = False
     else:
         view = current_app.view_functions.get(request.endpoint)
         writing = request.method not in ("GET", "HEAD", "OPTIONS") or getattr(view, "writes_database", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        late = writing and getattr(view, "locks_at_first_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing and not late else "BEGIN")
+    if late:
+        connection.info[LOCK_AT_FIRST_WRITE] = True
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_lock_at_first_write(connection, cursor, statement, parameters, context, executemany):
+    """SQLite: before the first statement that is not a SELECT, end the read and BEGIN IMMEDIATE.
+
+    The reads before it saw what was committed when each ran (PostgreSQL's READ COMMITTED),
+    and the write lock is held from the first write to the COMMIT only: other workers run
+    their requests' reads, Python and serialisation meanwhile, instead of queueing for the
+    lock from the request's first statement.
+    """
+    if LOCK_AT_FIRST_WRITE in connection.info and not statement.lstrip()[:6].upper() == "SELECT":
+        del connection.info[LOCK_AT_FIRST_WRITE]
+        cursor.execute("COMMIT")
+        cursor.execute("BEGIN IMMEDIATE")

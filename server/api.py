@@ -139,6 +139,19 @@ class Blueprint(flask_smorest.Blueprint):
             }
 
 
+def locks_at_first_write(view):
+    """Mark a writing view whose rules live in unique keys, not in what it read first.
+
+    On SQLite its transaction starts deferred and takes the write lock just before its first
+    write (server/__init__.py): what it read before was the committed state as each read ran,
+    as under PostgreSQL's READ COMMITTED, and the write lock is held for its writes and COMMIT
+    only. Not for a view that checks something and writes on the strength of it (no open shift
+    → insert one): under BEGIN IMMEDIATE no other writer can change it in between.
+    """
+    view.locks_at_first_write = True
+    return view
+
+
 def writes_on_read(view):
     """Mark a GET view that writes (it issues a record, closes stale shifts…).
 

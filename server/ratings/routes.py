@@ -1,7 +1,7 @@
 """POST /api/v1/ratings (mini-program or H5), GET /api/v1/me/ratings and the follow-up (追评)."""
 from flask import current_app, g
 
-from server.api import Blueprint
+from server.api import Blueprint, locks_at_first_write
 from server.extensions import limiter
 from server.ratings import schemas, services
 from server.ratings.limits import rating_limits
@@ -14,6 +14,7 @@ bp.after_request(services.set_device_cookie)
 
 
 @bp.route("/ratings", methods=["POST"])
+@locks_at_first_write  # one a day per target and the client_id are unique keys
 @rating_limits
 @bp.errors(403, 404, 409, 410, 422, 429)
 @bp.arguments(schemas.RatingCreateSchema)

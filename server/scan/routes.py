@@ -7,7 +7,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import current_app, g, make_response, redirect, render_template, request, url_for
 
 from server import messages
-from server.api import Blueprint
+from server.api import Blueprint, locks_at_first_write
 from server.errors import ApiError
 from server.extensions import db
 from server.models import Post
@@ -96,6 +96,7 @@ def profile_page(token, scan_result, rater=None, status=200, **form_state):
 
 
 @pages.route("/q/<token>/rate", methods=["POST"])
+@locks_at_first_write  # as POST /api/v1/ratings
 @rating_limits
 def rate_page(token):
     """The rating form's post: the API's schema and service (and flood limits), answered as pages."""
