@@ -183,7 +183,7 @@ def _sqlite_lock_at_first_write(connection, cursor, statement, parameters, conte
     their requests' reads, Python and serialisation meanwhile, instead of queueing for the
     lock from the request's first statement.
     """
-    if LOCK_AT_FIRST_WRITE in connection.info and not statement.lstrip()[:6].upper() == "SELECT":
+    if LOCK_AT_FIRST_WRITE in connection.info and statement.lstrip()[:6].upper() != "SELECT":
         del connection.info[LOCK_AT_FIRST_WRITE]
         cursor.execute("COMMIT")
         cursor.execute("BEGIN IMMEDIATE")

@@ -220,6 +220,13 @@ def test_attempts_per_address_are_capped(app, codes):
     assert statuses == [404] * 5 + [429] * 2
 
 
+def tracing(sent):
+    """A pool "checkout" listener: every statement SQLite runs on the connection goes into ``sent``."""
+    def traced(dbapi_connection, record, proxy):
+        dbapi_connection.set_trace_callback(sent.append)
+    return traced
+
+
 class TestConcurrency:
     """50 parallel submissions by one rater against a real threaded server: one lands."""
 
@@ -260,7 +267,7 @@ class TestConcurrency:
         locks_at_first_write), not at its first statement: its reads run while another writer
         holds the lock, and only its insert waits."""
         sent = []
-        traced = lambda dbapi_connection, record, proxy: dbapi_connection.set_trace_callback(sent.append)  # noqa: E731
+        traced = tracing(sent)
         event.listen(db.engine, "checkout", traced)
         holder = sqlite3.connect(make_url(live_app.config["SQLALCHEMY_DATABASE_URI"]).database, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
@@ -290,7 +297,7 @@ class TestConcurrency:
         """A check-in reads the member's open shift and inserts on the strength of it: on SQLite
         its transaction takes the write lock before that read (BEGIN IMMEDIATE first)."""
         sent = []
-        traced = lambda dbapi_connection, record, proxy: dbapi_connection.set_trace_callback(sent.append)  # noqa: E731
+        traced = tracing(sent)
         event.listen(db.engine, "checkout", traced)
         try:
             response = requests.post(f"{live_server}/api/v1/shifts/check-in", timeout=30,
