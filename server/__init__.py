@@ -184,6 +184,14 @@ def _sqlite_lock_at_first_write(connection, cursor, statement, parameters, conte
     lock from the request's first statement.
     """
     if LOCK_AT_FIRST_WRITE in connection.info and statement.lstrip()[:6].upper() != "SELECT":
-        del connection.info[LOCK_AT_FIRST_WRITE]
+        take_sqlite_write_lock(connection, cursor)
+
+
+def take_sqlite_write_lock(connection, cursor=None):
+    """Take SQLite's write lock now, when ``connection``'s transaction was begun deferred to take
+    it at its first write (locks_at_first_write); otherwise (it holds the lock already, or this is
+    not SQLite) nothing. A view calls it before a read that its write relies on."""
+    if connection.info.pop(LOCK_AT_FIRST_WRITE, None):
+        cursor = cursor or connection.connection.driver_connection
         cursor.execute("COMMIT")
         cursor.execute("BEGIN IMMEDIATE")

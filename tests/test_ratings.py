@@ -1,15 +1,13 @@
 """Citizens' ratings: who may rate, the one-a-day rule (in the database), flood limits, bad ratings."""
 import datetime as dt
-import sqlite3
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import chinese_calendar
 import pytest
 import requests
-from sqlalchemy import event, func, make_url, select
+from sqlalchemy import func, select
 
-from conftest import USING_POSTGRES, assert_error, bearer, db_snapshot
+from conftest import assert_error, bearer, db_snapshot
 from server.extensions import db
 from server.models import Case, Notification, Rating, utcnow
 from server.qr.services import issue_code, revoke_code
@@ -220,13 +218,6 @@ def test_attempts_per_address_are_capped(app, codes):
     assert statuses == [404] * 5 + [429] * 2
 
 
-def tracing(sent):
-    """A pool "checkout" listener: every statement SQLite runs on the connection goes into ``sent``."""
-    def traced(dbapi_connection, record, proxy):
-        dbapi_connection.set_trace_callback(sent.append)
-    return traced
-
-
 class TestConcurrency:
     """50 parallel submissions by one rater against a real threaded server: one lands."""
 
@@ -260,50 +251,3 @@ class TestConcurrency:
         window_ratings = db.session.scalars(select(Rating).where(Rating.window_id == world.a.window.id)).all()
         assert len(window_ratings) == 1
         assert db.session.scalar(select(func.count()).select_from(Case)) == 1
-
-    @pytest.mark.skipif(USING_POSTGRES, reason="SQLite's one write lock")
-    def test_a_rating_reads_while_another_writer_holds_sqlite_s_lock(self, live_app, live_server, world, codes):
-        """On SQLite a rating takes the write lock at its first write (server/api.py's
-        locks_at_first_write), not at its first statement: its reads run while another writer
-        holds the lock, and only its insert waits."""
-        sent = []
-        traced = tracing(sent)
-        event.listen(db.engine, "checkout", traced)
-        holder = sqlite3.connect(make_url(live_app.config["SQLALCHEMY_DATABASE_URI"]).database, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                answer = pool.submit(requests.post, f"{live_server}/api/v1/ratings", timeout=30,
-                                     json={"token": codes["window"], "score": 1}, headers=world.citizen_headers)
-                deadline = time.monotonic() + 10
-                while "BEGIN IMMEDIATE" not in sent and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                time.sleep(0.2)
-                # The caller and the code were read under the other writer's lock; the insert waits for it.
-                assert sum(1 for s in sent if s.startswith("SELECT")) >= 2, sent
-                assert not answer.done() and not any(s.startswith("INSERT") for s in sent), sent
-                holder.execute("COMMIT")
-                response = answer.result()
-        finally:
-            holder.close()
-            event.remove(db.engine, "checkout", traced)
-        assert response.status_code == 201, response.json()
-        assert response.json()["case"] is not None
-        first_write = next(i for i, s in enumerate(sent) if s.startswith("INSERT"))
-        assert sent[first_write - 2:first_write] == ["COMMIT", "BEGIN IMMEDIATE"], sent
-
-    @pytest.mark.skipif(USING_POSTGRES, reason="SQLite's one write lock")
-    def test_a_check_in_still_takes_sqlite_s_lock_first(self, live_app, live_server, world, codes):
-        """A check-in reads the member's open shift and inserts on the strength of it: on SQLite
-        its transaction takes the write lock before that read (BEGIN IMMEDIATE first)."""
-        sent = []
-        traced = tracing(sent)
-        event.listen(db.engine, "checkout", traced)
-        try:
-            response = requests.post(f"{live_server}/api/v1/shifts/check-in", timeout=30,
-                                     json={"token": codes["post"], "client_id": "lock-1", "lat": 30.75, "lng": 120.75,
-                                           "accuracy_m": 10}, headers=world.member_headers)
-        finally:
-            event.remove(db.engine, "checkout", traced)
-        assert response.status_code == 201, response.json()
-        assert sent[0] == "BEGIN IMMEDIATE" and "COMMIT" not in sent[:-1], sent

@@ -3,7 +3,7 @@
 The rules live in server/shifts/services.py; the admins' review is elsewhere.
 """
 from server import messages
-from server.api import Blueprint, writes_on_read
+from server.api import Blueprint, locks_at_first_write, writes_on_read
 from server.auth.identity import current_identity
 from server.errors import ApiError
 from server.schemas import page_schema
@@ -21,6 +21,7 @@ def current_member():
 
 
 @bp.route("/shifts/check-in", methods=["POST"])
+@locks_at_first_write  # the member's state is read after lock_member (server/shifts/services.py)
 @bp.login_required("wechat")
 @bp.errors(404, 409, 410, 422)
 @bp.arguments(schemas.CheckInSchema)

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from server import audit, messages
+from server import audit, messages, take_sqlite_write_lock
 from server.errors import ApiError, field_error
 from server.extensions import commit_keeping_loaded, db
 from server.models import Member, Post, Shift, utcnow
@@ -66,12 +66,15 @@ def lock_member(member_id):
     """Serialise one member's shift writes (PostgreSQL: lock the member's row).
 
     The open-shift rule is held by the unique index anyway; the lock keeps the overlap checks
-    of offline check-ins and claims honest too. SQLite already serialises every writing
-    request (BEGIN IMMEDIATE), and its SELECT … FOR UPDATE would lock nothing: not sent there.
+    of offline check-ins and claims honest too. SQLite serialises every writing request with
+    its one write lock, and its SELECT … FOR UPDATE would lock nothing: not sent there. A check-in
+    (locks_at_first_write) takes that lock here, after reading its caller.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        take_sqlite_write_lock(connection)
         return
-    db.session.connection().execute(LOCK_MEMBER, {"member_id": member_id})
+    connection.execute(LOCK_MEMBER, {"member_id": member_id})
 
 
 # Built once (only the id is a parameter), and run as Core: the ORM has nothing to load here.
