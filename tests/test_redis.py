@@ -10,12 +10,16 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
-from conftest import running_app, wechat_config
+from conftest import bearer, make_unit_with_objects, running_app, wechat_config
 from server import create_app
 from server.config import TestConfig as BaseConfig
 from server.extensions import db
+from server.models import WechatUser, Window
+from server.qr.services import issue_code
+from server.ratings import limits as rating_limits
 from server.wechat.access_token import MemoryTokenCache, RedisTokenCache
 from server.wechat.client import WechatClient
 
@@ -105,6 +109,82 @@ def test_limits_still_apply_in_memory_while_redis_is_down(redis_url, redis_prefi
         db.session.remove()
         db.engine.dispose()
     assert statuses == [401, 401, 429]
+
+
+class TestRatingLimits:
+    """The rating budget (server/ratings/limits.py) in Redis: two round trips per accepted rating,
+    on the counters every worker reads."""
+
+    @pytest.fixture
+    def app(self, redis_url, redis_prefix):
+        settings = {"RATING_RATE_LIMIT_RATER": "3 per day", "RATING_RATE_LIMIT_IP": "1000 per hour"}
+        with running_app(redis_config(BaseConfig, redis_url, redis_prefix, **settings)) as app:
+            yield app
+
+    @staticmethod
+    def targets(world):
+        windows = [Window(unit_id=world.b.unit.id, name=f"窗口{i}") for i in range(4)]
+        db.session.add_all(windows)
+        db.session.flush()
+        tokens = [issue_code("window", window).token for window in windows]
+        db.session.commit()
+        return tokens
+
+    def test_two_round_trips_per_rating_on_counters_in_redis(self, app, world, redis_url, redis_prefix):
+        tokens = self.targets(world)
+        sent = []
+        send = redis.connection.AbstractConnection.send_packed_command
+
+        def counted(connection, command, check_health=True):
+            sent.append(command)
+            return send(connection, command, check_health)
+
+        client = app.test_client()
+        redis.connection.AbstractConnection.send_packed_command = counted
+        try:
+            for i, token in enumerate(tokens[:3]):
+                sent.clear()
+                answer = client.post("/api/v1/ratings", json={"token": token, "score": 5},
+                                     headers=world.citizen_headers)
+                assert answer.status_code == 201, answer.get_json()
+                # The first of a fresh Redis server may also load the two scripts (NOSCRIPT, SCRIPT LOAD).
+                assert len(sent) == 2 or i == 0, sent
+        finally:
+            redis.connection.AbstractConnection.send_packed_command = send
+        store = redis.Redis.from_url(redis_url)
+        counters = {key.decode().split("/")[1]: key for key in store.keys(redis_prefix + "limits*")}
+        values = {scope: int(store.get(key)) for scope, key in counters.items()}
+        assert values == {"rating-attempts": 3, "rating-accepted-rater": 3, "rating-accepted-ip": 3}, values
+        refused = client.post("/api/v1/ratings", json={"token": tokens[3], "score": 5}, headers=world.citizen_headers)
+        assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+        assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600
+        # The allowance is the Redis counter's (what every worker reads): gone from Redis, it is whole again.
+        store.delete(counters["rating-accepted-rater"])
+        again = client.post("/api/v1/ratings", json={"token": tokens[3], "score": 5}, headers=world.citizen_headers)
+        assert again.status_code == 201, again.get_json()
+
+
+
+def test_rating_limits_count_in_memory_while_redis_is_down(redis_prefix, monkeypatch):
+    monkeypatch.setattr(rating_limits._Fallback, "storage", None)
+    monkeypatch.setattr(rating_limits._Fallback, "redis_down_until", 0.0)
+    app = create_app(redis_config(BaseConfig, CLOSED_PORT_REDIS, redis_prefix, RATING_RATE_LIMIT_RATER="2 per day"))
+    with app.app_context():  # (not running_app: its limiter.reset() needs the storage up)
+        db.create_all()
+        units = [make_unit_with_objects(name) for name in ("甲站", "乙站")]
+        citizen = WechatUser(openid="openid-citizen")
+        db.session.add(citizen)
+        db.session.flush()
+        tokens = [issue_code("window", units[0].window).token, issue_code("badge", units[0].member).token,
+                  issue_code("window", units[1].window).token]
+        db.session.commit()
+        client, headers = app.test_client(), bearer("wechat", citizen)
+        statuses = [client.post("/api/v1/ratings", json={"token": token, "score": 5}, headers=headers).status_code
+                    for token in tokens]
+        db.session.remove()
+        db.engine.dispose()
+    assert statuses == [201, 201, 429]
+    assert rating_limits._Fallback.redis_down_until > time.monotonic()
 
 
 # --- the WeChat access token ------------------------------------------------------------------
