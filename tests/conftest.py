@@ -59,8 +59,9 @@ def _end_leaked_transactions(conn):
 
 
 @contextmanager
-def running_app(config="test"):
-    """An app from ``config`` (class or name) inside its app context, on a fresh database."""
+def running_app(config="test", reset_limits=True):
+    """An app from ``config`` (class or name) inside its app context, on a fresh database (and
+    fresh rate-limit counters: ``reset_limits=False`` for a limiter whose storage is down)."""
     app = create_app(config)
     # The test client's requests run inside this long-lived app context, so its ``g`` would
     # carry one request's state (e.g. the caller's identity) into the next. Production has a
@@ -69,7 +70,8 @@ def running_app(config="test"):
     try:
         with app.app_context():
             _reset_database()
-            limiter.reset()
+            if reset_limits:
+                limiter.reset()
             yield app
             db.session.remove()
             _assert_tallies_match()

@@ -168,9 +168,8 @@ class TestRatingLimits:
 def test_rating_limits_count_in_memory_while_redis_is_down(redis_prefix, monkeypatch):
     monkeypatch.setattr(rating_limits._Fallback, "storage", None)
     monkeypatch.setattr(rating_limits._Fallback, "redis_down_until", 0.0)
-    app = create_app(redis_config(BaseConfig, CLOSED_PORT_REDIS, redis_prefix, RATING_RATE_LIMIT_RATER="2 per day"))
-    with app.app_context():  # (not running_app: its limiter.reset() needs the storage up)
-        db.create_all()
+    config = redis_config(BaseConfig, CLOSED_PORT_REDIS, redis_prefix, RATING_RATE_LIMIT_RATER="2 per day")
+    with running_app(config, reset_limits=False) as app:
         units = [make_unit_with_objects(name) for name in ("甲站", "乙站")]
         citizen = WechatUser(openid="openid-citizen")
         db.session.add(citizen)
@@ -181,8 +180,6 @@ def test_rating_limits_count_in_memory_while_redis_is_down(redis_prefix, monkeyp
         client, headers = app.test_client(), bearer("wechat", citizen)
         statuses = [client.post("/api/v1/ratings", json={"token": token, "score": 5}, headers=headers).status_code
                     for token in tokens]
-        db.session.remove()
-        db.engine.dispose()
     assert statuses == [201, 201, 429]
     assert rating_limits._Fallback.redis_down_until > time.monotonic()
 
