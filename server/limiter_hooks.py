@@ -4,8 +4,9 @@ Flask-Limiter runs three hooks on every request (a check before it, rate-limit h
 ``deduct_when`` deductions after it, a context reset on teardown) even on a route without any
 limit, where they find nothing to do: about a third of a bare request's time (issue 8's
 benchmark: the scan, the check-in, /healthz). This app has no default, application, meta,
-blueprint or fallback limits, only limits decorated on a few views (logins, ratings, bind):
-so the hooks are wrapped to run for those views' endpoints only.
+blueprint or fallback limits, only limits decorated on a few views (logins, bind, the rating
+follow-up; a new rating has its own budget, server/ratings/limits.py): so the hooks are
+wrapped to run for those views' endpoints only.
 
 The moment any limit that applies beyond a decorated view exists (someone sets
 RATELIMIT_DEFAULT, a blueprint limit…), every endpoint counts as limited and the hooks run

@@ -98,7 +98,8 @@ def known_rater_key():
 
 
 def rater_limit_key():
-    """Flask-Limiter key: the rater (WeChat user or device), else the client address."""
+    """The rating budget's rater key (server/ratings/limits.py): the WeChat user or device, else
+    the client address."""
     return known_rater_key() or f"ip:{request.remote_addr}"
 
 
