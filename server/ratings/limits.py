@@ -12,11 +12,12 @@ between the API and the form page. They live where Flask-Limiter keeps its count
 storage: Redis with REDIS_URL, else this process's memory, cleared by ``limiter.reset()``).
 
 Flask-Limiter's decorators spent five Redis round trips on each rating (counting the attempt and
-reading both accepted counters before the view, counting two after a 201) and a third of a
-rating's CPU in its per-request bookkeeping (benchmarks/bench_requests.py). Here one script
-counts the attempt and reads the accepted counters, and one counts an accepted rating: two round
-trips. Redis unreachable: the counts go to this process's memory meanwhile, as Flask-Limiter's
-in-memory fallback does, and Redis is tried again after REDIS_RETRY_SECONDS.
+reading both accepted counters before the view, counting two after a 201); with its per-request
+bookkeeping that was a third of a rating's CPU (benchmarks/bench_requests.py, limits off and
+on). Here one script counts the attempt and reads the accepted counters, and one counts an
+accepted rating: two round trips. Redis unreachable: the counts go to this process's memory
+meanwhile, as Flask-Limiter's in-memory fallback does, and Redis is tried again after
+REDIS_RETRY_SECONDS.
 """
 import functools
 import logging
