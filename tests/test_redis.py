@@ -14,7 +14,6 @@ import pytest
 import redis
 
 from conftest import bearer, make_unit_with_objects, running_app, wechat_config
-from server import create_app
 from server.config import TestConfig as BaseConfig
 from server.extensions import db
 from server.models import WechatUser, Window
@@ -100,14 +99,10 @@ def test_login_limit_counts_across_processes(tmp_path, redis_url, redis_prefix):
 
 def test_limits_still_apply_in_memory_while_redis_is_down(redis_url, redis_prefix):
     config = redis_config(BaseConfig, CLOSED_PORT_REDIS, redis_prefix, LOGIN_RATE_LIMIT="2 per minute")
-    app = create_app(config)  # (not running_app: its limiter.reset() needs the storage up)
-    with app.app_context():
-        db.create_all()
+    with running_app(config, reset_limits=False) as app:
         client = app.test_client()
         statuses = [client.post(ADMIN_LOGIN, json={"username": "nobody", "password": "x"}).status_code
                     for _ in range(3)]
-        db.session.remove()
-        db.engine.dispose()
     assert statuses == [401, 401, 429]
 
 
