@@ -7,6 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from server.config import config_from_environment, CONFIGS
+from server.extensions import ONE_READ
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -162,6 +163,8 @@ def _sqlite_begin(connection):
     if connection.dialect.name != "sqlite":
         return
     connection.info.pop(LOCK_AT_FIRST_WRITE, None)
+    if connection.get_execution_options().get(ONE_READ):
+        return  # one_read_connection(): its one SELECT is its own transaction
     late = False
     if not has_request_context():
         writing = False

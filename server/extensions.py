@@ -40,6 +40,25 @@ def commit_keeping_loaded():
         session.expire_on_commit = True
 
 
+# Execution option of a connection whose one statement is a read that needs no transaction
+# around it: on SQLite the begin hook (server/__init__.py) then emits no BEGIN.
+ONE_READ = "red_station_one_read"
+
+
+def one_read_connection():
+    """A connection (use it in ``with``) for a request's one read statement, outside any transaction:
+    no BEGIN and no ROLLBACK, and not the session's, so nothing is left to close at teardown. One
+    statement sees one consistent snapshot by itself on both databases. PostgreSQL: AUTOCOMMIT.
+    SQLite: its driver runs in autocommit already (this app begins its transactions itself), so
+    the begin hook just leaves the BEGIN out; SQLAlchemy's AUTOCOMMIT would change the driver's
+    isolation_level and its reset would leave the driver beginning transactions on its own.
+    """
+    connection = db.engine.connect()
+    if connection.dialect.name == "sqlite":
+        return connection.execution_options(**{ONE_READ: True})
+    return connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def ping_when_idle(engine, idle_seconds):
     """Pessimistic disconnect handling for a pooled connection that sat unused ``idle_seconds`` or
     more: it is pinged when checked out, and a dead one is replaced (and the pool's older

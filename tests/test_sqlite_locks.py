@@ -96,3 +96,23 @@ def test_an_unmarked_writing_request_takes_the_lock_at_its_first_statement(live_
         event.remove(db.engine, "checkout", traced)
     assert response.status_code == 200, response.json()
     assert sent[0] == "BEGIN IMMEDIATE" and "FROM wechat_user" in sent[1], sent
+
+
+def test_a_scan_is_its_one_select_without_a_transaction(live_server, world, codes):
+    """A scan's one statement runs outside a transaction (server/extensions.py's one_read_connection):
+    SQLite runs just the SELECT, no BEGIN or ROLLBACK around it, and the pooled connection is
+    left out of any transaction, so the writing request that gets it next begins its own."""
+    sent = []
+    traced = tracing(sent)
+    event.listen(db.engine, "checkout", traced)
+    try:
+        response = requests.get(f"{live_server}/api/v1/scan/{codes['badge']}", timeout=30)
+        scanned = list(sent)
+        rating = requests.post(f"{live_server}/api/v1/ratings", timeout=30, headers=world.citizen_headers,
+                               json={"token": codes["badge"], "score": 5})
+    finally:
+        event.remove(db.engine, "checkout", traced)
+    assert response.status_code == 200, response.json()
+    assert len(scanned) == 1 and scanned[0].startswith("SELECT") and "FROM qr_code" in scanned[0], scanned
+    assert rating.status_code == 201, rating.json()
+    assert sent[1] == "BEGIN" and sent[-1] == "COMMIT", sent

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from server import messages
 from server.errors import ApiError
-from server.extensions import db
+from server.extensions import db, one_read_connection
 from server.models import Commitment, Member, Post, QrCode, Shift, Unit, Window
 from server.qr import live
 
@@ -162,15 +162,11 @@ class _Prefixed:
 def printed_code_profile(token):
     """(kind, profile) of a printed code in one statement; 404 unknown, 410 revoked.
 
-    On PostgreSQL the one statement runs outside a transaction (autocommit: no BEGIN and no
-    ROLLBACK round trips; one statement sees one consistent snapshot anyway). SQLite keeps the
-    session's connection: its transactions are begun by this app (server/__init__.py).
+    The one statement runs outside a transaction (no BEGIN, no ROLLBACK; one statement sees one
+    consistent snapshot anyway) and outside the session, on both databases.
     """
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            rows = connection.execute(scan_statement(), {"token": token}).all()
-    else:
-        rows = db.session.connection().execute(scan_statement(), {"token": token}).all()
+    with one_read_connection() as connection:
+        rows = connection.execute(scan_statement(), {"token": token}).all()
     if not rows:
         raise ApiError(404, "code_unknown", messages.CODE_UNKNOWN)
     first = rows[0]
