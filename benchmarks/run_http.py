@@ -6,23 +6,28 @@ For each database (a SQLite file; PostgreSQL in a throwaway cluster started here
 the schema with the migrations and fills it (benchmarks.generate_data: units, windows,
 members bound to WeChat users, posts, codes, citizens, and a background of ratings and
 shifts), then serves the real app (``wsgi:app``) and the bare app
-(``benchmarks.bare_app:app``) with the repository's gunicorn.conf.py and the same worker
-count, and runs wrk (Debian's) with benchmarks/wrk.lua against
+(``benchmarks.bare_app:app``) and the ceiling app (``benchmarks.ceiling_app:app``: the same
+paths doing only their database work with the driver, in bare Flask) with the repository's
+gunicorn.conf.py and the same worker count, and runs wrk (Debian's) with benchmarks/wrk.lua against
 
     GET  /api/v1/scan/{token}     a different code each request
     POST /api/v1/ratings          a different citizen × target each request: a real insert
     POST /api/v1/shifts/check-in  a different member each request, at the post's location
 
-each after a warm-up, taking turns (``--rounds``) with the bare endpoint GET /bare, so that
-both see the same load from whatever else runs on the machine: the ratio is the figure. The app runs with the production configuration; the rating flood limits
+each after a warm-up, taking turns (``--rounds``) with the bare endpoint GET /bare and the
+ceiling app's same path, so that all three see the same load from whatever else runs on the
+machine: the ratio to bare Flask is the figure, the ceiling's ratio is the most a Flask app
+doing that database work reaches here. The app runs with the production configuration; the rating flood limits
 stay on as written (per rater 30 a day: no citizen here rates more than that) except the two
 per-address caps, which would stop a single load generator's address after 60 ratings; their
 counters live in a throwaway redis-server, as production's workers share one (``--no-redis``:
 in each worker's memory).
 
 Printed: requests/s, p50 and p99 latency, the ratio to the bare endpoint of the same run and
-its goal (issue 8: scan ≥ 60 %, rating and check-in ≥ 40 %), answers other than 2xx, the rows
-the run inserted, and the RSS of each gunicorn worker (goal ≤ 120 MB).
+its goal (issue 8: scan ≥ 60 %, rating and check-in ≥ 40 %), the ceiling's requests/s and
+ratio, the CPU each request cost the app's gunicorn (workers, reaped ones included) and
+PostgreSQL's server processes, answers other than 2xx, the rows the run inserted, and the RSS
+of each gunicorn worker (goal ≤ 120 MB).
 """
 import argparse
 import contextlib
@@ -51,6 +56,7 @@ from server.config import database_url
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "wrk.lua"
 SECRET = "bench-secret-key-not-for-production"
+CEILING = ("scan", "rate", "checkin")  # the paths benchmarks/ceiling_app.py answers
 GOALS = {"bare": None, "scan": 0.60, "rate": 0.40, "checkin": 0.40, "healthz": None}
 RSS_GOAL_MB = 120
 ENDPOINTS = {"bare": "GET /bare (bare Flask)", "scan": "GET /api/v1/scan/{token}",
@@ -186,6 +192,32 @@ class Server:
         self.log.close()
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds (user + system) of process ``pid`` and its descendants, the reaped ones included."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14–17 of proc(5), counted after the ")" here.
+    return sum(int(f) for f in fields[11:15]) / TICK + sum(tree_cpu_seconds(int(child)) for child in children)
+
+
+def postmaster_pid(url):
+    """The PostgreSQL server's main pid (from its data directory's postmaster.pid), or None."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as connection:
+        data_directory = connection.execute("SHOW data_directory").fetchone()[0]
+    try:
+        return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_wrk(url, mode, datadir, offset, seconds, connections, threads):
     """One wrk run; its WRKJSON figures (plus 'sample': the first non-2xx answer, if any)."""
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
@@ -207,7 +239,10 @@ def run_wrk(url, mode, datadir, offset, seconds, connections, threads):
 def combine(slices):
     """One figure from the turns of a run: requests/s over all of them, the median p50, the worst p99."""
     seconds = sum(f["duration_us"] for f in slices) / 1e6
+    requests = max(sum(f["requests"] for f in slices), 1)
     return {
+        "cpu_ms": sum(f["cpu_s"] for f in slices) / requests * 1000,
+        "db_cpu_ms": sum(f["db_cpu_s"] for f in slices) / requests * 1000,
         "requests": sum(f["requests"] for f in slices), "rps": sum(f["requests"] for f in slices) / seconds,
         "p50_us": statistics.median(f["p50_us"] for f in slices), "p99_us": max(f["p99_us"] for f in slices),
         "not_2xx": sum(f["not_2xx"] + f["timeouts"] + f["connect_errors"] + f["read_errors"] + f["write_errors"]
@@ -244,55 +279,71 @@ def _bench_database(stack, label, url, options, workdir):
         env["REDIS_URL"] = options.redis_url
     elif not options.no_redis:
         env["REDIS_URL"] = stack.enter_context(throwaway_redis(workdir))
-    bare = Server("benchmarks.bare_app:app", env, workdir, f"{label}-bare")
-    app = Server("wsgi:app", env, workdir, f"{label}-app", root=Path(options.app_root or ROOT).resolve())
+    servers = {"bare": Server("benchmarks.bare_app:app", env, workdir, f"{label}-bare"),
+               "app": Server("wsgi:app", env, workdir, f"{label}-app", root=Path(options.app_root or ROOT).resolve())}
+    if not options.no_ceiling:
+        servers["ceiling"] = Server("benchmarks.ceiling_app:app", env, workdir, f"{label}-ceiling")
+    bare, app = servers["bare"], servers["app"]
+    database_pid = postmaster_pid(url) if label == "postgres" else None
     results = []
     try:
-        bare.wait_ready("/bare")
-        app.wait_ready("/api/v1/openapi.json")
+        for name, server in servers.items():
+            server.wait_ready("/api/v1/openapi.json" if name == "app" else "/bare")
         worker_count = len(app.workers())
-        print(f"  gunicorn: {worker_count} workers each (app and bare)", flush=True)
+        print(f"  gunicorn: {worker_count} workers each ({', '.join(servers)})", flush=True)
         ratings_before, shifts_before = row_counts(url)
-        offsets = dict.fromkeys(ENDPOINTS, 0)
+        offsets = {}
 
-        def wrk(mode, seconds):
-            server = bare if mode == "bare" else app
-            figures = run_wrk(server.url, mode, datadir, offsets[mode], seconds, options.connections, options.threads)
-            offsets[mode] = figures["next_offset"] + options.connections
+        def wrk(turn, mode, seconds):
+            server = servers[turn]
+            cpu = tree_cpu_seconds(server.process.pid), database_pid and tree_cpu_seconds(database_pid)
+            figures = run_wrk(server.url, mode, datadir, offsets.get((turn, mode), 0), seconds, options.connections,
+                              options.threads)
+            figures["cpu_s"] = tree_cpu_seconds(server.process.pid) - cpu[0]
+            figures["db_cpu_s"] = (tree_cpu_seconds(database_pid) - cpu[1]) if database_pid else 0.0
+            offsets[turn, mode] = figures["next_offset"] + options.connections
             return figures
 
         slice_seconds = max(1, round(options.duration / options.rounds))
         for mode in options.endpoints.split(","):
-            wrk("bare", options.warmup)
-            wrk(mode, options.warmup)
-            # Bare and endpoint take turns, so both see the same load from the rest of the machine.
-            slices = {"bare": [], mode: []}
+            # Bare Flask, the app and the ceiling (it has no /healthz) take turns, so all see the
+            # same load from the rest of the machine.
+            turns = {"bare": "bare", "app": mode, **({"ceiling": mode} if "ceiling" in servers and mode in CEILING
+                                                     else {})}
+            for turn, path in turns.items():
+                wrk(turn, path, options.warmup)
+            slices = {turn: [] for turn in turns}
             rss = []
             for _ in range(options.rounds):
-                for turn in ("bare", mode):
-                    slices[turn].append(wrk(turn, slice_seconds))
+                for turn, path in turns.items():
+                    slices[turn].append(wrk(turn, path, slice_seconds))
                 rss.extend(app.worker_rss_mb().values())
-            if mode == "checkin" and offsets[mode] > members:
-                print(f"  WARNING: check-in used {offsets[mode]:,} member slots of {members:,}: "
+            if mode == "checkin" and offsets["app", mode] > members:
+                print(f"  WARNING: check-in used {offsets['app', mode]:,} member slots of {members:,}: "
                       "members checked in twice (409); raise --members", flush=True)
-            figures = combine(slices[mode])
+            figures = combine(slices["app"])
             base = combine(slices["bare"])
             figures.update(mode=mode, database=label, workers=len(app.workers()), bare=base,
+                           ceiling=combine(slices["ceiling"]) if "ceiling" in slices else None,
                            rss_max=max((r[0] for r in rss), default=0), hwm_max=max((r[1] for r in rss), default=0),
                            bare_rss=max((r[0] for r in bare.worker_rss_mb().values()), default=0))
             results.append(figures)
             print(f"  {ENDPOINTS[mode]:30} {figures['rps']:7.0f} req/s  p50 {figures['p50_us'] / 1000:6.1f} ms  "
                   f"p99 {figures['p99_us'] / 1000:6.1f} ms  non-2xx {figures['not_2xx']}  | bare beside it "
                   f"{base['rps']:6.0f} req/s  p50 {base['p50_us'] / 1000:5.1f} ms  → {figures['rps'] / base['rps']:.0%}"
-                  f"  RSS ≤ {figures['rss_max']:.0f} MB" + (f"  first non-2xx: {figures['sample'][:200]}"
+                  + (f"  | ceiling {figures['ceiling']['rps']:6.0f} req/s → {figures['ceiling']['rps'] / base['rps']:.0%}"
+                     if figures["ceiling"] else "")
+                  + f"  | CPU/request: app {figures['cpu_ms']:.2f} ms, bare {base['cpu_ms']:.2f} ms"
+                  + (f", PostgreSQL {figures['db_cpu_ms']:.2f} ms" if database_pid else "")
+                  + f"  RSS ≤ {figures['rss_max']:.0f} MB" + (f"  first non-2xx: {figures['sample'][:200]}"
                                                            if figures["sample"] else ""), flush=True)
         ratings_after, shifts_after = row_counts(url)
         inserted = {"rate": ratings_after - ratings_before, "checkin": shifts_after - shifts_before}
         for figures in results:
             figures["inserted"] = inserted.get(figures["mode"])
     finally:
-        app.stop()
-        bare.stop()
+        for server in servers.values():
+            server.stop()
     return results
 
 
@@ -303,8 +354,8 @@ def print_table(results, options):
           f"bare Flask (after {options.warmup} s warm-up), gunicorn.conf.py with {results[0]['workers']} workers, "
           f"rate-limit counters in {'memory' if options.no_redis and not options.redis_url else 'Redis'}\n")
     header = ("endpoint", "DB", "req/s", "p50 ms", "p99 ms", "bare req/s", "bare p50", "ratio", "goal", "",
-              "non-2xx", "rows added", "RSS MB")
-    widths = (28, 8, 6, 6, 6, 10, 8, 5, 5, 4, 7, 10, 6)
+              "ceiling ratio", "CPU ms app / DB", "non-2xx", "rows added", "RSS MB")
+    widths = (28, 8, 6, 6, 6, 10, 8, 5, 5, 4, 13, 15, 7, 10, 6)
     print("| " + " | ".join(f"{h:{w}}" for h, w in zip(header, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     met = True
@@ -315,6 +366,8 @@ def print_table(results, options):
         cells = (ENDPOINTS[r["mode"]], r["database"], f"{r['rps']:.0f}", f"{r['p50_us'] / 1000:.1f}",
                  f"{r['p99_us'] / 1000:.1f}", f"{r['bare']['rps']:.0f}", f"{r['bare']['p50_us'] / 1000:.1f}",
                  f"{ratio:.0%}", "" if goal is None else f"{goal:.0%}", "" if goal is None else "ok" if ok else "LOW",
+                 "" if r["ceiling"] is None else f"{r['ceiling']['rps'] / r['bare']['rps']:.0%}",
+                 f"{r['cpu_ms']:.2f} / " + (f"{r['db_cpu_ms']:.2f}" if r["database"] == "postgres" else "in app"),
                  str(r["not_2xx"]),
                  "" if r.get("inserted") is None else f"{r['inserted']:,}", f"{r['rss_max']:.0f}")
         print("| " + " | ".join(f"{c:{w}}" for c, w in zip(cells, widths)) + " |")
@@ -346,6 +399,9 @@ def main():
                                             "production's workers share one for the rate-limit counters)")
     parser.add_argument("--no-redis", action="store_true", help="no Redis: each worker counts limits in memory")
     parser.add_argument("--workdir", help="where databases, logs and wrk data go (default: a new /tmp/red-station-bench.*)")
+    parser.add_argument("--no-ceiling", action="store_true",
+                        help="leave out the ceiling app (benchmarks/ceiling_app.py: the same paths doing only their "
+                             "database work with the driver, in bare Flask)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--app-root", help="serve the app (wsgi:app) of another checkout, e.g. the last commit's, "
                                            "to compare; the schema and data still come from this one")
