@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from limits.storage import MemoryStorage
 
 from conftest import bearer, make_unit_with_objects, running_app, wechat_config
 from server.config import TestConfig as BaseConfig
@@ -177,6 +178,23 @@ def test_rating_limits_count_in_memory_while_redis_is_down(redis_prefix, monkeyp
                     for token in tokens]
     assert statuses == [201, 201, 429]
     assert rating_limits._Fallback.redis_down_until > time.monotonic()
+
+
+def test_rating_limits_memory_is_made_once_when_threads_meet_redis_down_together(monkeypatch):
+    """gthread workers: threads that find Redis down at the same moment share one memory storage
+    (two would each keep their own counts, and one thread's would be lost)."""
+    made = []
+
+    class SlowMemoryStorage(MemoryStorage):
+        def __init__(self):
+            made.append(self)
+            time.sleep(0.05)  # a thread switch inside the making, as it happens under load
+            super().__init__()
+
+    monkeypatch.setattr(rating_limits, "MemoryStorage", SlowMemoryStorage)
+    monkeypatch.setattr(rating_limits._Fallback, "storage", None)
+    storages = in_threads(8, lambda i: rating_limits._Fallback.memory())
+    assert len(made) == 1 and all(storage is made[0] for storage in storages)
 
 
 # --- the WeChat access token ------------------------------------------------------------------

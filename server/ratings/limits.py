@@ -22,6 +22,7 @@ REDIS_RETRY_SECONDS.
 import functools
 import logging
 import math
+import threading
 import time
 
 from flask import current_app
@@ -81,6 +82,17 @@ class _Fallback:
 
     storage = None
     redis_down_until = 0.0
+    made = threading.Lock()
+
+    @classmethod
+    def memory(cls):
+        """The memory storage, made on first need (after gunicorn's fork: it runs a timer thread)
+        and once only, though several threads (gthread workers) meet Redis down at once."""
+        if cls.storage is None:
+            with cls.made:
+                if cls.storage is None:
+                    cls.storage = MemoryStorage()
+        return cls.storage
 
 
 class RatingBudget:
@@ -117,9 +129,7 @@ class RatingBudget:
                 log.warning("rate limit storage unreachable: rating limits count in this process's memory for %d s",
                             REDIS_RETRY_SECONDS, exc_info=True)
                 _Fallback.redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
-        if _Fallback.storage is None:
-            _Fallback.storage = MemoryStorage()
-        return in_memory(_Fallback.storage)
+        return in_memory(_Fallback.memory())
 
     def _check_redis(self, storage):
         counters = self.attempts + self.accepted
