@@ -3,18 +3,24 @@
 Run: .venv/bin/python -m benchmarks.bench_requests [--db sqlite,postgres] [--requests 1500] [--profile rate]
 
 The same data and configuration as benchmarks/run_http.py (the production configuration, rate
-limits in a throwaway redis-server, PostgreSQL in a throwaway cluster), but each request goes
-through Flask's test client one after the other, so what is printed is the app's own cost per
-request: milliseconds of wall clock and of this process's CPU, SQL statements (BEGIN aside) and
-Redis round trips. CPU time moves less than wall time on a shared machine; run it twice.
+limits in a throwaway redis-server, PostgreSQL in a throwaway cluster), but each request is
+handed to the WSGI app one after the other, as gunicorn hands it (an environ, no socket; not
+Flask's test client, whose own request building costs more than a bare Flask request), so what
+is printed is the app's own cost per request: milliseconds of wall clock and of this process's
+CPU, SQL statements (BEGIN aside) and Redis round trips, with bare Flask's endpoint
+(benchmarks/bare_app.py) first as the yardstick. CPU time moves less than wall time on a
+shared machine; run it twice.
 ``--profile MODE`` prints a cProfile (CPU time) of that endpoint's requests, busiest first.
 """
 import argparse
 import cProfile
 import collections
 import contextlib
+import io
+import json
 import os
 import pstats
+import sys
 import time
 
 from benchmarks import run_http
@@ -23,6 +29,42 @@ from benchmarks.pg import throwaway_cluster
 from server.config import database_url
 
 WARM_UP = 200
+
+
+class WsgiClient:
+    """Requests handed to a WSGI app as gunicorn hands them: an environ and start_response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def open(self, method, path, body=None, headers=None):
+        data = b"" if body is None else json.dumps(body).encode()
+        environ = {
+            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "", "RAW_URI": path,
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "40000", "HTTP_HOST": "127.0.0.1:8000",
+            "HTTP_USER_AGENT": "bench", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+            "wsgi.multiprocess": True, "wsgi.run_once": False,
+        }
+        if data:
+            environ.update(CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(data)))
+        for name, value in (headers or {}).items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
+        status = []
+        answer = self.app(environ, lambda line, response_headers, exc_info=None: status.append(line))
+        try:
+            content = b"".join(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        return int(status[0].split()[0]), content
+
+    def get(self, path, headers=None):
+        return self.open("GET", path, headers=headers)
+
+    def post(self, path, json=None, headers=None):
+        return self.open("POST", path, json, headers)
 
 
 def requests_of(client, datadir):
@@ -37,7 +79,8 @@ def requests_of(client, datadir):
     def rate(i):
         body = {"token": targets[(i // len(citizens)) % len(targets)], "score": 2 if i % 25 == 0 else 4 + i % 2,
                 "tags": ["热情", "高效"] if i % 3 == 0 else []}
-        return client.post("/api/v1/ratings", json=body, headers={"Authorization": "Bearer " + citizens[i % len(citizens)]})
+        return client.post("/api/v1/ratings", json=body,
+                           headers={"Authorization": "Bearer " + citizens[i % len(citizens)]})
 
     def checkin(i):
         token, lat, lng = posts[i % len(posts)]
@@ -79,18 +122,18 @@ def measure(label, url, redis_url, workdir, options):
     redis.connection.AbstractConnection.send_packed_command = counted_send
     rows = []
     try:
-        for mode, request in requests_of(app.test_client(), datadir).items():
+        for mode, request in requests_of(WsgiClient(app), datadir).items():
             for i in range(WARM_UP):
-                answer = request(i)
-                assert answer.status_code < 300, (mode, answer.status_code, answer.get_json())
+                status, content = request(i)
+                assert status < 300, (mode, status, content[:300])
             statements.clear()
             round_trips.clear()
             profile = cProfile.Profile(time.process_time) if options.profile == mode else None
             started, cpu = time.perf_counter(), time.process_time()
             with profile or contextlib.nullcontext():
                 for i in range(WARM_UP, WARM_UP + options.requests):
-                    answer = request(i)
-                    assert answer.status_code < 300, (mode, answer.status_code, answer.get_json())
+                    status, content = request(i)
+                    assert status < 300, (mode, status, content[:300])
             count = options.requests
             rows.append((mode, label, (time.perf_counter() - started) / count * 1000,
                          (time.process_time() - cpu) / count * 1000,
@@ -106,6 +149,20 @@ def measure(label, url, redis_url, workdir, options):
     return rows
 
 
+def bare_row(requests):
+    """The yardstick: benchmarks/bare_app.py's endpoint through the same WsgiClient, one at a time."""
+    from benchmarks.bare_app import app
+
+    client = WsgiClient(app)
+    for _ in range(WARM_UP):
+        client.get("/bare")
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(requests):
+        client.get("/bare")
+    return ("bare", "-", (time.perf_counter() - started) / requests * 1000, (time.process_time() - cpu) / requests * 1000,
+            0.0, 0.0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both (comma-separated)")
@@ -114,7 +171,7 @@ def main():
     parser.add_argument("--workdir", help="where the SQLite file and the data go (default: a new /tmp folder)")
     options = parser.parse_args()
     workdir = new_workdir(options.workdir)
-    rows = []
+    rows = [bare_row(options.requests)]
     with run_http.throwaway_redis(workdir) as redis_url:
         for database in databases_arg(options.db):
             if database == "sqlite":
@@ -123,7 +180,7 @@ def main():
             else:
                 with throwaway_cluster() as raw_url:
                     rows += measure(database, database_url(raw_url), redis_url, workdir, options)
-    print(f"\n{options.requests} requests each, one at a time, through Flask's test client\n")
+    print(f"\n{options.requests} requests each, one at a time, handed to the WSGI app as gunicorn hands them\n")
     print("| endpoint | DB       | ms/request | CPU ms/request | SQL statements | Redis round trips |")
     print("|----------|----------|------------|----------------|----------------|-------------------|")
     for mode, label, wall, cpu, sql, redis_trips in rows:
