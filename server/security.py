@@ -65,6 +65,13 @@ class SessionInterface(SecureCookieSessionInterface):
     def __init__(self):
         self._serializer_keys = self._serializer = None
 
+    def open_session(self, app, request):
+        """A request without a Cookie header (every API call) gets a new empty session without the
+        cookie parsing and serializer lookup Flask's open_session starts with."""
+        if not request.environ.get("HTTP_COOKIE") and app.secret_key:
+            return self.session_class()
+        return super().open_session(app, request)
+
     def get_signing_serializer(self, app):
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         if keys != self._serializer_keys:
