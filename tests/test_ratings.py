@@ -212,6 +212,26 @@ def test_refused_attempts_do_not_spend_the_raters_allowance(app, client, codes):
     assert rate(client, codes["badge"]).status_code == 201
 
 
+def test_a_rating_in_flight_holds_its_place_in_the_allowance_in_memory(app, client, codes, world):
+    """Without Redis too: the rating is taken from the allowance before the view runs, so a second
+    request of the rater while the first is in its view finds the one place taken; a rating that
+    fails gives its place back."""
+    from werkzeug.exceptions import TooManyRequests
+
+    from server.ratings.limits import RatingBudget
+
+    app.config["RATING_RATE_LIMIT_RATER"] = "2 per day"
+    assert rate(client, codes["window"], headers=world.citizen_headers).status_code == 201
+    with app.test_request_context("/api/v1/ratings", method="POST", headers=world.citizen_headers):
+        first = RatingBudget(app.config)
+        first.reserve()
+        with pytest.raises(TooManyRequests):
+            RatingBudget(app.config).reserve()
+        first.release()
+    assert rate(client, codes["badge"], headers=world.citizen_headers).status_code == 201
+    assert rate(client, issue_code("badge", world.b.member).token, headers=world.citizen_headers).status_code == 429
+
+
 def test_attempts_per_address_are_capped(app, codes):
     app.config["RATING_ATTEMPT_LIMIT_IP"] = "5 per minute"
     statuses = [rate(app.test_client(), "no-such-token").status_code for _ in range(7)]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 from limits.storage import MemoryStorage
+from werkzeug.exceptions import TooManyRequests
 
 from conftest import bearer, make_unit_with_objects, running_app, wechat_config
 from server.config import TestConfig as BaseConfig
@@ -108,8 +109,8 @@ def test_limits_still_apply_in_memory_while_redis_is_down(redis_url, redis_prefi
 
 
 class TestRatingLimits:
-    """The rating budget (server/ratings/limits.py) in Redis: two round trips per accepted rating,
-    on the counters every worker reads."""
+    """The rating budget (server/ratings/limits.py) in Redis: one round trip per accepted rating
+    (two for one the view refuses), on the counters every worker reads."""
 
     @pytest.fixture
     def app(self, redis_url, redis_prefix):
@@ -126,7 +127,7 @@ class TestRatingLimits:
         db.session.commit()
         return tokens
 
-    def test_two_round_trips_per_rating_on_counters_in_redis(self, app, world, redis_url, redis_prefix):
+    def test_one_round_trip_per_rating_on_counters_in_redis(self, app, world, redis_url, redis_prefix):
         tokens = self.targets(world)
         sent = []
         send = redis.connection.AbstractConnection.send_packed_command
@@ -143,8 +144,8 @@ class TestRatingLimits:
                 answer = client.post("/api/v1/ratings", json={"token": token, "score": 5},
                                      headers=world.citizen_headers)
                 assert answer.status_code == 201, answer.get_json()
-                # The first of a fresh Redis server may also load the two scripts (NOSCRIPT, SCRIPT LOAD).
-                assert len(sent) == 2 or i == 0, sent
+                # The first of a fresh Redis server may also load the script (NOSCRIPT, SCRIPT LOAD).
+                assert len(sent) == 1 or i == 0, sent
         finally:
             redis.connection.AbstractConnection.send_packed_command = send
         store = redis.Redis.from_url(redis_url)
@@ -154,10 +155,48 @@ class TestRatingLimits:
         refused = client.post("/api/v1/ratings", json={"token": tokens[3], "score": 5}, headers=world.citizen_headers)
         assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
         assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600
+        # The refused attempt gave back what it reserved: the accepted counters still say 3.
+        assert int(store.get(counters["rating-accepted-ip"])) == 3
+        assert int(store.get(counters["rating-accepted-rater"])) == 3
         # The allowance is the Redis counter's (what every worker reads): gone from Redis, it is whole again.
         store.delete(counters["rating-accepted-rater"])
         again = client.post("/api/v1/ratings", json={"token": tokens[3], "score": 5}, headers=world.citizen_headers)
         assert again.status_code == 201, again.get_json()
+
+    def test_a_rating_the_view_refuses_gives_its_reservation_back(self, app, world, redis_url, redis_prefix):
+        """A 409 (already rated today) or a 422 counts as an attempt, not against the allowances."""
+        tokens = self.targets(world)
+        client = app.test_client()
+        assert client.post("/api/v1/ratings", json={"token": tokens[0], "score": 5},
+                           headers=world.citizen_headers).status_code == 201
+        again = client.post("/api/v1/ratings", json={"token": tokens[0], "score": 5}, headers=world.citizen_headers)
+        assert again.status_code == 409, again.get_json()
+        invalid = client.post("/api/v1/ratings", json={"token": tokens[1], "score": 9}, headers=world.citizen_headers)
+        assert invalid.status_code == 422, invalid.get_json()
+        store = redis.Redis.from_url(redis_url)
+        counters = {key.decode().split("/")[1]: key for key in store.keys(redis_prefix + "limits*")}
+        values = {scope: int(store.get(key)) for scope, key in counters.items()}
+        assert values == {"rating-attempts": 3, "rating-accepted-rater": 1, "rating-accepted-ip": 1}, values
+        # So the allowance of 3 still has room for two more.
+        statuses = [client.post("/api/v1/ratings", json={"token": token, "score": 5},
+                                headers=world.citizen_headers).status_code for token in tokens[1:]]
+        assert statuses == [201, 201, 429]
+
+    def test_a_rating_in_flight_holds_its_place_in_the_allowance(self, app, world, redis_url, redis_prefix):
+        """Reserved before the view: with room for one, a second request of the same rater that
+        arrives while the first is still running is refused (counting after the view let both in)."""
+        tokens = self.targets(world)
+        client = app.test_client()
+        for token in tokens[:2]:
+            assert client.post("/api/v1/ratings", json={"token": token, "score": 5},
+                               headers=world.citizen_headers).status_code == 201
+        with app.test_request_context("/api/v1/ratings", method="POST", headers=world.citizen_headers):
+            first = rating_limits.RatingBudget(app.config)
+            first.reserve()  # the third rating, still in its view
+            with pytest.raises(TooManyRequests):
+                rating_limits.RatingBudget(app.config).reserve()
+            first.release()  # it failed after all: the place is free again
+            rating_limits.RatingBudget(app.config).reserve()
 
 
 

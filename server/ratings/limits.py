@@ -14,10 +14,15 @@ storage: Redis with REDIS_URL, else this process's memory, cleared by ``limiter.
 Flask-Limiter's decorators spent five Redis round trips on each rating (counting the attempt and
 reading both accepted counters before the view, counting two after a 201); with its per-request
 bookkeeping that was a third of a rating's CPU (benchmarks/bench_requests.py, limits off and
-on). Here one script counts the attempt and reads the accepted counters, and one counts an
-accepted rating: two round trips. Redis unreachable: the counts go to this process's memory
-meanwhile, as Flask-Limiter's in-memory fallback does, and Redis is tried again after
-REDIS_RETRY_SECONDS.
+on). Here, before the view, one script counts the attempt and reserves the rating in both
+accepted counters (when one is over, it gives back what it took and refuses); a rating that is
+not accepted (any answer but a 201, an error included) gives its reservation back after the
+view. One round trip per accepted rating, two for one refused by the view. Reserving first also
+means that a rater's concurrent requests cannot all pass a counter with room for one; the price
+is a reservation kept when a worker dies mid-request (the allowance errs on the strict side).
+Redis unreachable: the counts go to this process's memory meanwhile, as Flask-Limiter's
+in-memory fallback does, and Redis is tried again after REDIS_RETRY_SECONDS (a reservation
+taken in Redis and given back while it is down stays taken, strict again).
 """
 import functools
 import logging
@@ -38,27 +43,26 @@ log = logging.getLogger(__name__)
 
 REDIS_RETRY_SECONDS = 30
 
-# KEYS: the counters to count now, then the counters only to read. ARGV[1]: how many to count;
-# then each key's allowance and window in seconds. Answers {0, 0} when every counter is within
-# its allowance, else {the first refusing key's position, its window's seconds left}.
-CHECK_SCRIPT = """
-local counted = tonumber(ARGV[1])
+# KEYS: the attempt counters, then the accepted-rating counters. ARGV[1]: how many attempt
+# counters; then each key's allowance and window in seconds. Every counter is counted in order;
+# at the first one over its allowance the accepted-rating counters counted so far are given back.
+# Answers {0, 0} when all are within their allowances, else {that key's position, its seconds left}.
+RESERVE_SCRIPT = """
+local attempts = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
-  local amount = tonumber(ARGV[2 * i])
-  if i <= counted then
-    local value = redis.call('INCR', key)
-    if value == 1 then redis.call('EXPIRE', key, ARGV[2 * i + 1]) end
-    if value > amount then return {i, redis.call('TTL', key)} end
-  elseif tonumber(redis.call('GET', key) or '0') >= amount then
+  local value = redis.call('INCR', key)
+  if value == 1 then redis.call('EXPIRE', key, ARGV[2 * i + 1]) end
+  if value > tonumber(ARGV[2 * i]) then
+    for j = attempts + 1, i do redis.call('DECR', KEYS[j]) end
     return {i, redis.call('TTL', key)}
   end
 end
 return {0, 0}
 """
-# KEYS: the counters to count; ARGV: each one's window in seconds.
-COUNT_SCRIPT = """
-for i, key in ipairs(KEYS) do
-  if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+# KEYS: the accepted-rating counters to give a reservation back to (one that expired meanwhile is left).
+RELEASE_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
 end
 return 0
 """
@@ -72,9 +76,9 @@ def _items(setting):
 
 @functools.lru_cache(maxsize=4)
 def _scripts(storage):
-    """(check, count) Lua scripts registered on ``storage``'s Redis client (EVALSHA, loaded on first use)."""
+    """(reserve, release) Lua scripts registered on ``storage``'s Redis client (EVALSHA, loaded on first use)."""
     client = storage.get_connection()
-    return client.register_script(CHECK_SCRIPT), client.register_script(COUNT_SCRIPT)
+    return client.register_script(RESERVE_SCRIPT), client.register_script(RELEASE_SCRIPT)
 
 
 class _Fallback:
@@ -96,7 +100,7 @@ class _Fallback:
 
 
 class RatingBudget:
-    """This request's three counters: ``check()`` before the view, ``count_accepted()`` after a 201."""
+    """This request's three counters: ``reserve()`` before the view, ``release()`` unless it answered 201."""
 
     def __init__(self, config):
         address, rater = get_remote_address(), rater_limit_key()
@@ -108,15 +112,16 @@ class RatingBudget:
         self.accepted = (counters("RATING_RATE_LIMIT_RATER", "rating-accepted-rater", rater)
                          + counters("RATING_RATE_LIMIT_IP", "rating-accepted-ip", address))
 
-    def check(self):
-        """Count the attempt; 429 (with Retry-After) when it or an accepted-ratings counter is over."""
-        retry_after = self._in_storage(self._check_redis, self._check_memory)
+    def reserve(self):
+        """Count the attempt and take the rating from the rater's and the address's allowances;
+        429 (with Retry-After) when one is spent, taking nothing from the others."""
+        retry_after = self._in_storage(self._reserve_redis, self._reserve_memory)
         if retry_after is not None:
             raise TooManyRequests(retry_after=max(1, retry_after))
 
-    def count_accepted(self):
-        """Count an accepted rating against the rater's and the address's allowances."""
-        self._in_storage(self._count_redis, self._count_memory)
+    def release(self):
+        """Give the reserved rating back to both allowances: it was not accepted."""
+        self._in_storage(self._release_redis, self._release_memory)
 
     def _in_storage(self, on_redis, in_memory):
         storage = limiter.storage
@@ -131,7 +136,7 @@ class RatingBudget:
                 _Fallback.redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
         return in_memory(_Fallback.memory())
 
-    def _check_redis(self, storage):
+    def _reserve_redis(self, storage):
         counters = self.attempts + self.accepted
         args = [len(self.attempts)]
         for item, _ in counters:
@@ -140,19 +145,24 @@ class RatingBudget:
                                                       args=args)
         return seconds_left if refused else None
 
-    def _count_redis(self, storage):
-        _scripts(storage)[1](keys=[storage.prefixed_key(key) for _, key in self.accepted],
-                             args=[item.get_expiry() for item, _ in self.accepted])
+    def _release_redis(self, storage):
+        _scripts(storage)[1](keys=[storage.prefixed_key(key) for _, key in self.accepted])
 
-    def _check_memory(self, storage):
-        refused = next((key for item, key in self.attempts if storage.incr(key, item.get_expiry()) > item.amount),
-                       None)
-        refused = refused or next((key for item, key in self.accepted if storage.get(key) >= item.amount), None)
-        return None if refused is None else math.ceil(storage.get_expiry(refused) - time.time())
+    def _reserve_memory(self, storage):
+        for item, key in self.attempts:
+            if storage.incr(key, item.get_expiry()) > item.amount:
+                return math.ceil(storage.get_expiry(key) - time.time())
+        for taken, (item, key) in enumerate(self.accepted):
+            if storage.incr(key, item.get_expiry()) > item.amount:
+                for _, earlier in self.accepted[:taken + 1]:
+                    storage.decr(earlier)
+                return math.ceil(storage.get_expiry(key) - time.time())
+        return None
 
-    def _count_memory(self, storage):
-        for item, key in self.accepted:
-            storage.incr(key, item.get_expiry())
+    def _release_memory(self, storage):
+        for _, key in self.accepted:
+            if storage.get(key) > 0:
+                storage.decr(key)
 
 
 def rating_limits(view):
@@ -162,10 +172,14 @@ def rating_limits(view):
         if not limiter.enabled:
             return view(*args, **kwargs)
         budget = RatingBudget(current_app.config)
-        budget.check()
-        response = current_app.make_response(view(*args, **kwargs))
-        if response.status_code == 201:
-            budget.count_accepted()
+        budget.reserve()
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            budget.release()
+            raise
+        if response.status_code != 201:
+            budget.release()
         return response
 
     return limited
