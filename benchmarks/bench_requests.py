@@ -8,7 +8,8 @@ handed to the WSGI app one after the other, as gunicorn hands it (an environ, no
 Flask's test client, whose own request building costs more than a bare Flask request), so what
 is printed is the app's own cost per request: milliseconds of wall clock and of this process's
 CPU, SQL statements (BEGIN aside) and Redis round trips, with bare Flask's endpoint
-(benchmarks/bare_app.py) first as the yardstick. CPU time moves less than wall time on a
+(benchmarks/bare_app.py) first as the yardstick and, after the app's, the same requests to the
+ceiling app (benchmarks/ceiling_app.py: only their database work, with the driver). CPU time moves less than wall time on a
 shared machine; run it twice.
 ``--profile MODE`` prints a cProfile (CPU time) of that endpoint's requests, busiest first.
 """
@@ -121,32 +122,57 @@ def measure(label, url, redis_url, workdir, options):
 
     redis.connection.AbstractConnection.send_packed_command = counted_send
     rows = []
+    count = options.requests
     try:
         for mode, request in requests_of(WsgiClient(app), datadir).items():
-            for i in range(WARM_UP):
-                status, content = request(i)
-                assert status < 300, (mode, status, content[:300])
+            warm_up(mode, request)
             statements.clear()
             round_trips.clear()
             profile = cProfile.Profile(time.process_time) if options.profile == mode else None
-            started, cpu = time.perf_counter(), time.process_time()
-            with profile or contextlib.nullcontext():
-                for i in range(WARM_UP, WARM_UP + options.requests):
-                    status, content = request(i)
-                    assert status < 300, (mode, status, content[:300])
-            count = options.requests
-            rows.append((mode, label, (time.perf_counter() - started) / count * 1000,
-                         (time.process_time() - cpu) / count * 1000,
-                         sum(n for name, n in statements.items() if name != "BEGIN") / count,
+            wall, cpu = timed(mode, request, count, profile)
+            rows.append((mode, label, wall, cpu, sum(n for name, n in statements.items() if name != "BEGIN") / count,
                          round_trips["redis"] / count))
             if profile:
                 pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        ceiling = ceiling_app()
+        try:
+            for mode, request in requests_of(WsgiClient(ceiling.app), datadir).items():
+                warm_up(mode, request)
+                rows.append((f"{mode} ceiling", label, *timed(mode, request, count), None, None))
+        finally:
+            ceiling.close()
     finally:
         redis.connection.AbstractConnection.send_packed_command = send
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
     return rows
+
+
+def warm_up(mode, request):
+    """The first WARM_UP requests, not measured (caches, pools, the compiled statements)."""
+    for i in range(WARM_UP):
+        status, content = request(i)
+        assert status < 300, (mode, status, content[:300])
+
+
+def timed(mode, request, count, profile=None):
+    """(wall ms, CPU ms) per request of ``count`` requests after the warm-up's, one at a time."""
+    started, cpu = time.perf_counter(), time.process_time()
+    with profile or contextlib.nullcontext():
+        for i in range(WARM_UP, WARM_UP + count):
+            status, content = request(i)
+            assert status < 300, (mode, status, content[:300])
+    return (time.perf_counter() - started) / count * 1000, (time.process_time() - cpu) / count * 1000
+
+
+def ceiling_app():
+    """benchmarks/ceiling_app.py on this database (DATABASE_URL): imported, or imported again."""
+    import importlib
+
+    from benchmarks import ceiling_app as module
+
+    return importlib.reload(module)
 
 
 def bare_row(requests):
@@ -181,10 +207,11 @@ def main():
                 with throwaway_cluster() as raw_url:
                     rows += measure(database, database_url(raw_url), redis_url, workdir, options)
     print(f"\n{options.requests} requests each, one at a time, handed to the WSGI app as gunicorn hands them\n")
-    print("| endpoint | DB       | ms/request | CPU ms/request | SQL statements | Redis round trips |")
-    print("|----------|----------|------------|----------------|----------------|-------------------|")
+    print("| endpoint        | DB       | ms/request | CPU ms/request | SQL statements | Redis round trips |")
+    print("|-----------------|----------|------------|----------------|----------------|-------------------|")
     for mode, label, wall, cpu, sql, redis_trips in rows:
-        print(f"| {mode:8} | {label:8} | {wall:10.2f} | {cpu:14.2f} | {sql:14.2f} | {redis_trips:17.2f} |")
+        counts = [" " * 14 + "-", " " * 17 + "-"] if sql is None else [f"{sql:14.2f}", f"{redis_trips:17.2f}"]
+        print(f"| {mode:15} | {label:8} | {wall:10.2f} | {cpu:14.2f} | {counts[0]} | {counts[1]} |")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,14 @@ def write():
     return jsonify({"ok": True}), 201
 
 
+def close():
+    """Close this process's connection (benchmarks/bench_requests.py, between databases)."""
+    global _connection
+    if _connection is not None:
+        _connection.close()
+        _connection = None
+
+
 def _make_probe_table():
     """Once, when gunicorn's master imports this (preload), not racing in every worker."""
     with connect() as made:
