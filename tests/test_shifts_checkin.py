@@ -22,6 +22,7 @@ from server.demo import POSTS
 from server.extensions import db
 from server.models import AuditEntry, Post, QrCode, Shift, Unit, WechatUser, utcnow
 from server.qr import live
+from server.shifts import services as shift_services
 from server.qr.services import issue_code, revoke_code
 from server.shifts import geo, services
 from server.shifts.review import record_decision
@@ -249,6 +250,23 @@ def test_same_client_id_returns_the_same_shift(client, world, codes):
     assert check_out(client, world.member_headers, first.json["id"]).status_code == 200
     late = check_in(client, world.member_headers, codes.b, client_id="retry-1")
     assert late.status_code == 200 and late.json["id"] == first.json["id"] and late.json["status"] == "pending"
+    assert shift_count() == 1
+
+
+def test_a_retry_whose_live_code_expired_since_still_gets_its_shift(client, world, monkeypatch):
+    """The answer to a check-in by a post's screen code was lost; by the retry the code has expired.
+    The code is read before the member's lock, but what it says against the check-in counts only
+    after the retry check: the retry gets its shift, a new check-in with that code is refused."""
+    scanned_at = utcnow().timestamp()
+    code, _ = live.live_code(world.a.post, now=scanned_at)
+    first = check_in(client, world.member_headers, code, where=None, client_id="lost-answer")
+    assert first.status_code == 201, first.json
+    later = utcnow() + dt.timedelta(minutes=10)
+    monkeypatch.setattr(shift_services, "utcnow", lambda: later)
+    again = check_in(client, world.member_headers, code, where=None, client_id="lost-answer")
+    assert again.status_code == 200 and again.json["id"] == first.json["id"], again.json
+    other = check_in(client, world.member_headers, code, where=None, client_id="a-new-one")
+    assert assert_error(other, 410)["code"] == "code_expired"
     assert shift_count() == 1
 
 

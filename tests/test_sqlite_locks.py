@@ -63,7 +63,8 @@ def test_a_rating_reads_while_another_writer_holds_sqlite_s_lock(live_app, live_
 def test_a_check_in_takes_sqlite_s_lock_before_reading_the_members_shifts(live_app, live_server, world,
                                                                            codes):
     """A check-in reads the member's open shift and inserts on the strength of it: on SQLite
-    its transaction takes the write lock before that read (lock_member), after its caller's."""
+    its transaction takes the write lock before that read (lock_member), after its caller's and
+    its code's (the code does not depend on the member's shifts: the lock is held the shorter)."""
     sent = []
     traced = tracing(sent)
     event.listen(db.engine, "checkout", traced)
@@ -74,9 +75,10 @@ def test_a_check_in_takes_sqlite_s_lock_before_reading_the_members_shifts(live_a
     finally:
         event.remove(db.engine, "checkout", traced)
     assert response.status_code == 201, response.json()
-    # The caller is read first; the lock is taken before the member's shifts are read.
+    # The caller and the code are read first; the lock is taken before the member's shifts are read.
     locked = sent.index("BEGIN IMMEDIATE")
-    assert sent[:locked] == ["BEGIN", sent[1], "COMMIT"] and "FROM wechat_user" in sent[1], sent
+    assert sent[:locked] == ["BEGIN", sent[1], sent[2], "COMMIT"], sent
+    assert "FROM wechat_user" in sent[1] and "FROM qr_code" in sent[2], sent
     assert "FROM shift" in sent[locked + 1] and "COMMIT" not in sent[locked:-1], sent
 
 

@@ -212,8 +212,18 @@ def check_in(member, token, client_id, lat=None, lng=None, accuracy_m=None, occu
     ``created`` is False when ``client_id`` was seen before: the answer is that same shift.
     Under the member's lock, one query tells whether ``client_id`` was seen, whether a shift is
     open and whether it is a forgotten one to close first.
+
+    The code is read before the lock: it does not depend on the member's shifts, and the lock is
+    held the shorter for it (on SQLite it is the database's one write lock). What the code says
+    against the check-in is raised where it was before, after the retry check, so a retry whose
+    live code has expired since still gets its shift.
     """
     member_id = member.id
+    at, offline = event_time(occurred_at, utcnow())
+    try:
+        located = post_of_code(token, at)
+    except ApiError as refused:
+        located = refused
     lock_member(member_id)
     now = utcnow()
     earlier_id, seen_open, stale = check_in_state(member_id, client_id, now)
@@ -225,7 +235,7 @@ def check_in(member, token, client_id, lat=None, lng=None, accuracy_m=None, occu
     if earlier_id is not None:
         return db.session.get(Shift, earlier_id), False
     try:
-        return open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at, seen_open), True
+        return open_shift(member_id, located, client_id, lat, lng, accuracy_m, at, offline, seen_open), True
     except IntegrityError:
         # A concurrent request's insert came first; the unique keys made us second.
         db.session.rollback()
@@ -240,14 +250,16 @@ def check_in(member, token, client_id, lat=None, lng=None, accuracy_m=None, occu
         raise
 
 
-def open_shift(member_id, token, client_id, lat, lng, accuracy_m, occurred_at, seen_open=True):
+def open_shift(member_id, located, client_id, lat, lng, accuracy_m, at, offline, seen_open=True):
     """Check the rules of a new check-in and insert its shift (IntegrityError when a race is lost).
 
-    ``seen_open``: whether the member's open shift was already seen under the member's lock (False:
-    none, so not looked for again; the unique index still refuses one that got in meanwhile).
+    ``located``: post_of_code's (post, source) for the check-in's time ``at``, or the ApiError it
+    raised. ``seen_open``: whether the member's open shift was already seen under the member's lock
+    (False: none, so not looked for again; the unique index still refuses one that got in meanwhile).
     """
-    at, offline = event_time(occurred_at, utcnow())
-    post, source = post_of_code(token, at)
+    if isinstance(located, ApiError):
+        raise located
+    post, source = located
     if seen_open:
         refuse_if_open(member_id)
     fix = check_in_fix(post, source, lat, lng, accuracy_m)
