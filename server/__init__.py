@@ -16,7 +16,8 @@ class RedStation(Flask):
     """Flask, with ``ensure_sync``'s answer kept per function.
 
     Flask asks it of every view and every before/after/teardown hook on every request, and each
-    time inspect tests the function's code flags: a twentieth of a scan's CPU. Whether a function
+    time inspect tests the function's code flags (about a twentieth of a scan in a CPU profile;
+    measured with the session change in server/security.py, 0.335 → 0.32 ms). Whether a function
     is a coroutine function does not change, so the answer is kept, for at most SYNC_CACHE_SIZE
     functions (functions made per request, such as ``after_this_request``'s, are not kept beyond).
     """
