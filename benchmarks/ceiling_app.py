@@ -24,8 +24,9 @@ from collections import namedtuple
 from flask import Flask, jsonify, request
 from sqlalchemy.dialects import postgresql, sqlite
 
+from benchmarks.pg import libpq_url
 from server.config import database_url
-from server.scan.services import ACTIONS, _Prefixed, profile_of, scan_statement
+from server.scan.services import ACTIONS, PrefixedRow, profile_of, scan_statement
 
 app = Flask(__name__)
 app.json.ensure_ascii = False
@@ -51,7 +52,7 @@ def connect():
     if POSTGRES:
         import psycopg
 
-        return psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+        return psycopg.connect(libpq_url(URL), autocommit=True)
     import sqlite3
 
     connection = sqlite3.connect(URL.split(":///", 1)[1], isolation_level=None, check_same_thread=False)
@@ -89,7 +90,7 @@ def scan(token):
     if first.revoked_at is not None:
         return jsonify({"code": "code_revoked"}), 410
     commitments = [row.commitment for row in rows if row.commitment is not None]
-    profile = profile_of(first.kind, _Prefixed(first, first.kind), first.unit_name, commitments, bool(first.on_duty))
+    profile = profile_of(first.kind, PrefixedRow(first, first.kind), first.unit_name, commitments, bool(first.on_duty))
     return jsonify({"kind": first.kind, "target": profile, "actions": ACTIONS[first.kind], "live": False})
 
 

@@ -27,6 +27,11 @@ def _bin():
     return os.path.dirname(found[-1])
 
 
+def libpq_url(url):
+    """A SQLAlchemy URL of the app (postgresql+psycopg://…) as libpq and psycopg.connect take it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

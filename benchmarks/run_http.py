@@ -50,7 +50,7 @@ from sqlalchemy import func, select
 
 from benchmarks import generate_data
 from benchmarks.common import databases_arg, new_workdir
-from benchmarks.pg import free_port, throwaway_cluster
+from benchmarks.pg import free_port, libpq_url, throwaway_cluster
 from server.config import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,7 +210,7 @@ def postmaster_pid(url):
     """The PostgreSQL server's main pid (from its data directory's postmaster.pid), or None."""
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as connection:
+    with psycopg.connect(libpq_url(url)) as connection:
         data_directory = connection.execute("SHOW data_directory").fetchone()[0]
     try:
         return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])

@@ -145,8 +145,9 @@ def locks_at_first_write(view):
     On SQLite its transaction starts deferred and takes the write lock just before its first
     write (server/__init__.py): what it read before was the committed state as each read ran,
     as under PostgreSQL's READ COMMITTED, and the write lock is held for its writes and COMMIT
-    only. Not for a view that checks something and writes on the strength of it (no open shift
-    → insert one): under BEGIN IMMEDIATE no other writer can change it in between.
+    only. A view that checks something and writes on the strength of it (no open shift → insert
+    one) takes the lock itself before that check (``take_sqlite_write_lock``, as the check-in's
+    lock_member does), so no other writer can change it in between.
     """
     view.locks_at_first_write = True
     return view

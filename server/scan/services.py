@@ -147,7 +147,7 @@ def scan_statement():
     return _scan_statement
 
 
-class _Prefixed:
+class PrefixedRow:
     """A row's "<kind>_<name>" columns read as attributes ``name`` (what profile_of reads)."""
 
     __slots__ = ("row", "prefix")
@@ -174,7 +174,7 @@ def printed_code_profile(token):
         raise ApiError(410, "code_revoked", messages.CODE_REVOKED)
     kind = first.kind
     commitments = [row.commitment for row in rows if row.commitment is not None]
-    return kind, profile_of(kind, _Prefixed(first, kind), first.unit_name, commitments, bool(first.on_duty))
+    return kind, profile_of(kind, PrefixedRow(first, kind), first.unit_name, commitments, bool(first.on_duty))
 
 
 def scan_view(token):

@@ -68,7 +68,7 @@ def lock_member(member_id):
     The open-shift rule is held by the unique index anyway; the lock keeps the overlap checks
     of offline check-ins and claims honest too. SQLite serialises every writing request with
     its one write lock, and its SELECT … FOR UPDATE would lock nothing: not sent there. A check-in
-    (locks_at_first_write) takes that lock here, after reading its caller.
+    (locks_at_first_write) takes that lock here, after reading its caller and its code.
     """
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
