@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from server import messages
 from server.extensions import db
-from server.models import Member, Post, Shift, ShiftReview, Unit
+from server.models import Member, Post, Shift, ShiftReview, Unit, shift_status
 from server.schemas import local_zone
 
 # Rows fetched from the database at a time while an export streams.
@@ -106,7 +106,7 @@ def approved_entries_query(member_id=None, unit_id=None, start=None, end=None):
         .join(member_unit, member_unit.id == Member.unit_id)
         .join(Post, Post.id == Shift.post_id)
         .join(organiser, organiser.id == Shift.unit_id)
-        .where(Shift.status == "approved")
+        .where(Shift.status == shift_status("approved"))
     )
     if member_id is not None:
         # One member's record reads in time order; an export groups by unit, then member.

@@ -17,7 +17,7 @@ from server.errors import field_error
 from server.extensions import db
 from server.hours.entries import approved_entries, approved_entries_query, hours_value, period_bounds, political_status
 from server.messages import HOURS_EXPORT as T
-from server.models import Shift, Unit
+from server.models import Shift, Unit, shift_status
 from server.schemas import local_zone
 from server.shifts.hours import star_level
 from server.workbook import Workbook
@@ -92,7 +92,7 @@ def lifetime_approved_minutes(member_ids):
     for start in range(0, len(ids), 500):
         rows = db.session.execute(
             select(Shift.member_id, func.coalesce(func.sum(Shift.credited_minutes), 0))
-            .where(Shift.status == "approved", Shift.member_id.in_(ids[start:start + 500]))
+            .where(Shift.status == shift_status("approved"), Shift.member_id.in_(ids[start:start + 500]))
             .group_by(Shift.member_id)
         )
         totals.update((member_id, int(minutes)) for member_id, minutes in rows)

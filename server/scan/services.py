@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from server import messages
 from server.errors import ApiError
 from server.extensions import db, one_read_connection
-from server.models import Commitment, Member, Post, QrCode, Shift, Unit, Window
+from server.models import Commitment, Member, Post, QrCode, Shift, Unit, Window, shift_status
 from server.qr import live
 
 MAX_TOKEN_LENGTH = 80
@@ -71,7 +71,7 @@ def code_statement(profile=False, kinds=None):
 
 def on_duty(member):
     """A member is on duty while they have an open shift."""
-    return db.session.scalar(select(Shift.id).where(Shift.member_id == member.id, Shift.status == "open")) is not None
+    return db.session.scalar(select(Shift.id).where(Shift.member_id == member.id, Shift.status == shift_status("open"))) is not None
 
 
 def public_profile(scan):
@@ -127,7 +127,7 @@ def scan_statement():
         tables = {"badge": Member.__table__, "window": Window.__table__, "post": Post.__table__}
         links = {"badge": code.c.member_id, "window": code.c.window_id, "post": code.c.post_id}
         member_commitment, window_commitment = Commitment.__table__.alias("mc"), Commitment.__table__.alias("wc")
-        duty = (select(shift.c.id).where(shift.c.member_id == code.c.member_id, shift.c.status == "open")
+        duty = (select(shift.c.id).where(shift.c.member_id == code.c.member_id, shift.c.status == shift_status("open"))
                 .exists().label("on_duty"))
         columns = [tables[kind].c[name].label(f"{kind}_{name}") for kind, names in PROFILE_COLUMNS.items()
                    for name in names]

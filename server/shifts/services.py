@@ -47,7 +47,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from server import audit, messages, take_sqlite_write_lock
 from server.errors import ApiError, field_error
 from server.extensions import commit_keeping_loaded, db
-from server.models import Member, Post, Shift, utcnow
+from server.models import Member, Post, Shift, shift_status, utcnow
 from server.scan.services import resolve
 from server.schemas import MAX_ID, local_zone, paginate
 from server.shifts import geo
@@ -120,7 +120,7 @@ def event_time(occurred_at, now):
 
 def open_shift_of(member_id):
     """The member's open shift, or None."""
-    return db.session.scalar(select(Shift).where(Shift.member_id == member_id, Shift.status == "open"))
+    return db.session.scalar(select(Shift).where(Shift.member_id == member_id, Shift.status == shift_status("open")))
 
 
 def refuse_if_open(member_id):
@@ -155,7 +155,7 @@ CHECK_IN_STATE = (
     select(Shift.id, Shift.client_id, Shift.status, Shift.started_at, Post.max_open_minutes)
     .join(Post, Post.id == Shift.post_id)
     .where(Shift.member_id == bindparam("member_id"),
-           or_(Shift.status == "open", Shift.client_id == bindparam("client_id"))))
+           or_(Shift.status == shift_status("open"), Shift.client_id == bindparam("client_id"))))
 
 
 def check_in_state(member_id, client_id, now):
@@ -354,7 +354,7 @@ def close_stale_shifts(member_id=None, now=None):
     """
     now = now or utcnow()
     query = (select(Shift.id, Shift.unit_id, Shift.started_at, Shift.review_flags, Post.max_open_minutes)
-             .join(Post, Post.id == Shift.post_id).where(Shift.status == "open"))
+             .join(Post, Post.id == Shift.post_id).where(Shift.status == shift_status("open")))
     if member_id is not None:
         query = query.where(Shift.member_id == member_id)
     stale = []
@@ -372,7 +372,7 @@ def close_stale_shifts(member_id=None, now=None):
     for row, limit_at in stale:
         # Only if still open: a check-out or another reader may have closed it meanwhile.
         result = db.session.execute(
-            update(Shift).where(Shift.id == row.id, Shift.status == "open")
+            update(Shift).where(Shift.id == row.id, Shift.status == shift_status("open"))
             .values(status="needs_review", ended_at=limit_at, minutes=None,
                     review_flags=with_flag(row.review_flags, "open_too_long"))
             .execution_options(synchronize_session=False))
@@ -433,7 +433,7 @@ def member_shifts(member, args):
              .options(selectinload(Shift.post), selectinload(Shift.unit))
              .order_by(Shift.started_at.desc(), Shift.id.desc()))
     if args.get("status"):
-        query = query.where(Shift.status == args["status"])
+        query = query.where(Shift.status == shift_status(args["status"]))
     return paginate(query, args)
 
 
