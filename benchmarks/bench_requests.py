@@ -92,10 +92,11 @@ def requests_of(client, datadir):
     return {"scan": lambda i: client.get("/api/v1/scan/" + scans[i % len(scans)]), "rate": rate, "checkin": checkin}
 
 
-def measure(label, url, redis_url, workdir, options):
-    datadir = workdir / f"data-{label}"
+def production_app(url, redis_url, workdir, datadir, requests):
+    """The app as run_http serves it (production configuration, ``redis_url`` for the limits) on
+    ``url``, after run_http.prepare wrote data for ``requests`` requests of each kind to ``datadir``."""
     datadir.mkdir()
-    run_http.prepare(url, datadir, options.requests + WARM_UP + 100, 5000, 2000)
+    run_http.prepare(url, datadir, requests, 5000, 2000)
     os.environ.update({
         "RED_STATION_CONFIG": "production", "SECRET_KEY": run_http.SECRET, "DATABASE_URL": url, "REDIS_URL": redis_url,
         "WECHAT_APPID": "bench-appid", "WECHAT_SECRET": "bench-secret", "WECHAT_API_BASE": "http://127.0.0.1:9",
@@ -103,13 +104,19 @@ def measure(label, url, redis_url, workdir, options):
         # One client address: the per-address caps would stop it (as in run_http).
         "RATING_RATE_LIMIT_IP": "1000000 per hour", "RATING_ATTEMPT_LIMIT_IP": "1000000 per minute",
     })
+    from server import create_app
+
+    return create_app()
+
+
+def measure(label, url, redis_url, workdir, options):
     import redis.connection
     from sqlalchemy import event
 
-    from server import create_app
     from server.extensions import db
 
-    app = create_app()
+    datadir = workdir / f"data-{label}"
+    app = production_app(url, redis_url, workdir, datadir, options.requests + WARM_UP + 100)
     statements, round_trips = collections.Counter(), collections.Counter()
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute",
