@@ -71,7 +71,8 @@ def code_statement(profile=False, kinds=None):
 
 def on_duty(member):
     """A member is on duty while they have an open shift."""
-    return db.session.scalar(select(Shift.id).where(Shift.member_id == member.id, Shift.status == shift_status("open"))) is not None
+    query = select(Shift.id).where(Shift.member_id == member.id, Shift.status == shift_status("open"))
+    return db.session.scalar(query) is not None
 
 
 def public_profile(scan):

@@ -50,7 +50,8 @@ def approved_minutes_on_day(member_id, moment, excluding_shift_id=None):
     """Credited minutes of the member's approved shifts that started on the local day of ``moment``."""
     start, end = local_day_bounds(moment)
     query = select(func.coalesce(func.sum(Shift.credited_minutes), 0)).where(
-        Shift.member_id == member_id, Shift.status == shift_status("approved"), Shift.started_at >= start, Shift.started_at < end)
+        Shift.member_id == member_id, Shift.status == shift_status("approved"),
+        Shift.started_at >= start, Shift.started_at < end)
     if excluding_shift_id is not None:
         query = query.where(Shift.id != excluding_shift_id)
     return int(db.session.scalar(query))
