@@ -313,7 +313,7 @@ def _bad_headers(world):
         "basic": {"Authorization": f"Basic {good}"},
         "bare-token": {"Authorization": good},
         "tampered-signature": {"Authorization": f"Bearer {payload}.{signature[::-1]}"},
-        "tampered-payload": {"Authorization": f"Bearer {payload[:-2]}xx.{signature}"},
+        "tampered-payload": {"Authorization": f"Bearer {payload[:-2]}{'yy' if payload.endswith('xx') else 'xx'}.{signature}"},
         "forged": {"Authorization": "Bearer " + _forged({"k": "wechat", "id": world.citizen.id, "v": 1, "exp": far})},
         "forged-admin": {"Authorization": "Bearer " + _forged({"k": "admin", "id": world.bureau.id, "v": 1, "exp": far})},
         "no-exp": {"Authorization": "Bearer " + _forged({"k": "wechat", "id": world.citizen.id, "v": 1}, "test-secret-key")},

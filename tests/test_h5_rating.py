@@ -209,6 +209,13 @@ def other_device_token(app, client, codes):
     return open_form(app.test_client(), codes["window"]).value("csrf")
 
 
+def altered(token):
+    """``token`` with one character of its signature changed: one well inside it, whose six bits all
+    count (the last character's low bits do not, so changing it may leave the signature as it was)."""
+    position = len(token) - 5
+    return token[:position] + ("A" if token[position] != "A" else "B") + token[position + 1:]
+
+
 def other_key_token(app, client, codes):
     return URLSafeTimedSerializer("not-the-key", salt=h5_form.FORM_TOKEN_SALT).dumps([codes["window"], "x"])
 
@@ -220,7 +227,7 @@ FORGERIES = {
     "another_code": lambda app, client, codes: open_form(client, codes["badge"]).value("csrf"),
     "another_device": other_device_token,
     "another_key": other_key_token,
-    "altered": lambda app, client, codes: open_form(client, codes["window"]).value("csrf")[:-2] + "xx",
+    "altered": lambda app, client, codes: altered(open_form(client, codes["window"]).value("csrf")),
 }
 
 
