@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from server.extensions import db
+from server.models import shift_status
 
 HERE = {"lat": 30.75, "lng": 120.75, "accuracy_m": 10}
 
@@ -141,3 +142,9 @@ def test_a_shift_status_is_written_into_the_sql_not_bound(client, world, codes, 
     on_status = [s for s in sent if "shift.status =" in s]
     assert on_status, sent
     assert not [s for s in on_status if BOUND_SHIFT_STATUS.search(s)], on_status
+
+
+def test_only_a_shift_status_is_written_into_the_sql():
+    assert str(shift_status("open")) == "'open'"
+    with pytest.raises(ValueError):
+        shift_status("open' OR '1'='1")
