@@ -9,8 +9,8 @@ Flask's test client, whose own request building costs more than a bare Flask req
 is printed is the app's own cost per request: milliseconds of wall clock and of this process's
 CPU, SQL statements (BEGIN aside) and Redis round trips, with bare Flask's endpoint
 (benchmarks/bare_app.py) first as the yardstick and, after the app's, the same requests to the
-ceiling app (benchmarks/ceiling_app.py: only their database work, with the driver). CPU time moves less than wall time on a
-shared machine; run it twice.
+ceiling app (benchmarks/ceiling_app.py: only their database work, with the driver). CPU time
+moves less than wall time on a shared machine; run it twice.
 ``--profile MODE`` prints a cProfile (CPU time) of that endpoint's requests, busiest first.
 """
 import argparse
@@ -187,13 +187,12 @@ def bare_row(requests):
     from benchmarks.bare_app import app
 
     client = WsgiClient(app)
-    for _ in range(WARM_UP):
-        client.get("/bare")
-    started, cpu = time.perf_counter(), time.process_time()
-    for _ in range(requests):
-        client.get("/bare")
-    return ("bare", "-", (time.perf_counter() - started) / requests * 1000, (time.process_time() - cpu) / requests * 1000,
-            0.0, 0.0)
+
+    def request(i):
+        return client.get("/bare")
+
+    warm_up("bare", request)
+    return ("bare", "-", *timed("bare", request, requests), 0.0, 0.0)
 
 
 def main():
